@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Upload Portal: consultants"
+admin.site.site_title = "Upload Portal admin"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="project_list", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("uploads.urls")),
+]

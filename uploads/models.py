@@ -1,0 +1,173 @@
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from accounts.validators import validate_key_slug
+
+
+class UploadProject(models.Model):
+    """A place a customer organisation uploads to: one key prefix in the bucket."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=200)
+    slug = models.CharField(
+        max_length=50,
+        validators=[validate_key_slug],
+        help_text="Second segment of every storage key. Cannot change once uploads exist.",
+    )
+    key_prefix = models.CharField(max_length=120, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    open_until = models.DateTimeField(
+        null=True, blank=True, help_text="Deadline; no new uploads start after it."
+    )
+    quota_bytes = models.BigIntegerField(
+        default=1024**4, help_text="Total bytes this project may receive (1 TiB by default)."
+    )
+    max_file_size = models.BigIntegerField(
+        default=5 * 1024**4, help_text="Largest single file, in bytes (S3's limit is 5 TiB)."
+    )
+    allowed_extensions = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated, e.g. 'dmp, gz, zip'. Empty allows any file type.",
+    )
+    instructions = models.TextField(blank=True, help_text="Shown to customers on the project page.")
+    notify_staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="notified_projects",
+        limit_choices_to={"is_staff": True},
+        help_text="Consultants emailed when files arrive, besides the account team.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_projects",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="project_slug_per_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization.name} / {self.name}"
+
+    def derived_prefix(self) -> str:
+        return f"{self.organization.slug}/{self.slug}/"
+
+    def clean(self) -> None:
+        super().clean()
+        if self._prefix_change_refused():
+            raise ValidationError(
+                {
+                    "slug": f"Files are already stored under '{self.key_prefix}', so the slug "
+                    "can no longer change."
+                }
+            )
+
+    def save(self, *args, **kwargs) -> None:
+        if self._prefix_change_refused():
+            raise ValidationError("A project's slug cannot change once uploads exist.")
+        self.key_prefix = self.derived_prefix()
+        super().save(*args, **kwargs)
+
+    def _prefix_change_refused(self) -> bool:
+        if self.pk is None or not self.organization_id or not self.slug:
+            return False
+        return bool(self.key_prefix) and self.key_prefix != self.derived_prefix() and (self.uploads.exists())
+
+    @property
+    def extension_list(self) -> list[str]:
+        return [e.strip().lower().lstrip(".") for e in self.allowed_extensions.split(",") if e.strip()]
+
+    def is_accepting_uploads(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.OPEN and (self.open_until is None or now < self.open_until)
+
+
+class Upload(models.Model):
+    """One file sent to S3 by multipart upload. The row is the source of truth; S3 and
+    the task queue are checked against it."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        UPLOADING = "uploading", "Uploading"
+        STALLED = "stalled", "Stalled"
+        COMPLETING = "completing", "Completing"
+        UPLOADED = "uploaded", "Uploaded"
+        VERIFYING = "verifying", "Verifying"
+        VERIFIED = "verified", "Verified"
+        FAILED = "failed", "Failed"
+        ABORTED = "aborted", "Aborted"
+
+    IN_PROGRESS = (Status.CREATED, Status.UPLOADING, Status.STALLED, Status.COMPLETING)
+    RECEIVED = (Status.UPLOADED, Status.VERIFYING, Status.VERIFIED)
+    # Bytes that count against the quota: in flight or kept.
+    COUNTS_AGAINST_QUOTA = IN_PROGRESS + RECEIVED
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(UploadProject, on_delete=models.PROTECT, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="uploads",
+    )
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
+    original_name = models.CharField(max_length=255)
+    relative_path = models.CharField(max_length=1024, blank=True)
+    object_key = models.CharField(max_length=1024, unique=True)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=255, blank=True)
+    client_last_modified = models.DateTimeField(null=True, blank=True)
+    part_size = models.BigIntegerField()
+    part_count = models.PositiveIntegerField()
+    multipart_upload_id = models.CharField(max_length=1024, blank=True)
+    checksum_crc64nvme = models.CharField(max_length=64, blank=True)
+    checksum_sha256 = models.CharField(max_length=64, blank=True)
+    declared_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 the customer declared, e.g. from sha256sum."
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED, db_index=True)
+    status_reason = models.TextField(blank=True)
+    bytes_confirmed = models.BigIntegerField(default=0)
+    version_id = models.CharField(max_length=1024, blank=True)
+    etag = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_progress_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "status"])]
+
+    def __str__(self) -> str:
+        return self.display_path
+
+    @property
+    def display_path(self) -> str:
+        return self.relative_path or self.original_name
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def percent_done(self) -> int:
+        if not self.size:
+            return 0
+        return min(100, int(self.bytes_confirmed * 100 / self.size))
