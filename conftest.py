@@ -1,0 +1,210 @@
+"""Shared test fixtures: the real services (PostgreSQL, Redis, a moto server over HTTP,
+Debian's Chromium) and the demo-shaped tenants most tests need.
+
+With REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping tests.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+# boto3 must never find real credentials or config on a developer's machine.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="",
+    AWS_CONFIG_FILE=os.devnull,
+    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+)
+
+
+def pytest_configure(config):
+    if not REQUIRE_SERVICES:
+        return
+    db = os.environ.get("DATABASE_URL", "")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    problems = []
+    if not db.startswith(("postgres://", "postgresql://")):
+        problems.append(f"DATABASE_URL must point at PostgreSQL, got {db!r}")
+    if not broker.startswith("redis://"):
+        problems.append(f"CELERY_BROKER_URL must point at Redis, got {broker!r}")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(broker).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis at {broker} does not answer: {exc}")
+    if not os.path.exists(CHROMIUM):
+        problems.append(f"Chromium not found at {CHROMIUM}")
+    if problems:
+        raise pytest.UsageError("REQUIRE_SERVICES=1 but:\n  " + "\n  ".join(problems))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+class MotoServer:
+    """A moto server process on 127.0.0.1, as the portal's S3/STS/IAM endpoint."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        # Without this moto answers every origin with CORS headers, hiding a wrong bucket
+        # CORS configuration.
+        env["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+        env.update(extra_env or {})
+        moto_bin = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+        self.process = subprocess.Popen(
+            [moto_bin or "moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_http(f"{self.url}/moto-api/")
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def set_auth(self, enforce: bool) -> None:
+        """Turn moto's IAM-auth mode on (signatures and policies checked) or off."""
+        body = b"0" if enforce else b"inf"
+        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=body, method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    # Parts as small as 1 KiB, so tests can exercise thousands of parts without big files;
+    # the portal's own minimum is a setting the tests lower to match.
+    server = MotoServer(
+        {"S3_UPLOAD_PART_MIN_SIZE": "1024", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": "1048576"}
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_server, settings):
+    """A clean moto server for this test, with the portal pointed at it."""
+    moto_server.reset()
+    settings.AWS_ENDPOINT_URL = moto_server.url
+    settings.AWS_PUBLIC_ENDPOINT_URL = moto_server.url
+    yield moto_server
+    moto_server.set_auth(False)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+# Tenants shaped like the demo: two organisations, each with an uploader, plus a viewer
+# in the first and a consultant on the first one's account team.
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth.models import User
+
+    def make(email: str, *, staff: bool = False, superuser: bool = False) -> User:
+        user = User.objects.create_user(
+            username=email, email=email, password=TEST_PASSWORD, is_staff=staff or superuser,
+            is_superuser=superuser,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def tenants(db, make_user):
+    from accounts.models import Membership, Organization
+    from uploads.models import UploadProject
+
+    class Tenants:
+        pass
+
+    t = Tenants()
+    t.consultant = make_user("consultant@example.com", staff=True)
+    t.other_consultant = make_user("other-consultant@example.com", staff=True)
+    t.org_a = Organization.objects.create(name="Acme", slug="acme")
+    t.org_b = Organization.objects.create(name="Globex", slug="globex")
+    t.org_a.account_team.add(t.consultant)
+    t.org_b.account_team.add(t.other_consultant)
+    t.alice = make_user("alice@acme.example")
+    t.victor = make_user("victor@acme.example")
+    t.bob = make_user("bob@globex.example")
+    Membership.objects.create(user=t.alice, organization=t.org_a, role=Membership.Role.UPLOADER)
+    Membership.objects.create(user=t.victor, organization=t.org_a, role=Membership.Role.VIEWER)
+    Membership.objects.create(user=t.bob, organization=t.org_b, role=Membership.Role.UPLOADER)
+    t.project_a = UploadProject.objects.create(
+        organization=t.org_a, name="Oracle migration", slug="oracle", created_by=t.consultant
+    )
+    t.project_b = UploadProject.objects.create(
+        organization=t.org_b, name="Globex ledger", slug="ledger", created_by=t.other_consultant
+    )
+    return t
