@@ -139,7 +139,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = []
+# The browser libraries are served from their npm dist folders (installed by make, not
+# committed), so the uploader needs no bundler and no CDN.
+STATICFILES_DIRS = [
+    (f"vendor/{name}", BASE_DIR / "node_modules" / name / "dist")
+    for name in ("aws4fetch", "hash-wasm")
+    if (BASE_DIR / "node_modules" / name / "dist").is_dir()
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
