@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    installs and starts the whole portal on embedded defaults
+#   make test   installs and runs every test (Python and JavaScript)
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install run test lint browser clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+# Debian's Chromium drives the browser tests (Playwright cannot download one here).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Install Chromium first: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Upload Portal is starting: sign in at http://127.0.0.1:8000/"
+	@echo "  Consultants' admin:          http://127.0.0.1:8000/admin/"
+	@echo "  Stop everything with Ctrl-C."
+	@echo
+	$(BIN)/honcho start -f Procfile
+
+test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	npm test
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles db.sqlite3
