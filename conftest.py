@@ -37,6 +37,9 @@ os.environ.update(
     AWS_CONFIG_FILE=os.devnull,
     AWS_SHARED_CREDENTIALS_FILE=os.devnull,
 )
+# Playwright's sync API keeps an asyncio loop running in the test thread, which makes
+# Django refuse ORM calls from tests that also drive the browser. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_configure(config):
