@@ -9,9 +9,15 @@ from uploads.models import Upload, UploadProject
 
 def make_upload(project, user, name, status, size=1000):
     return Upload.objects.create(
-        project=project, uploaded_by=user, original_name=name,
-        object_key=f"{project.key_prefix}{uuid.uuid4()}/{name}", size=size, part_size=size,
-        part_count=1, status=status, bytes_confirmed=size // 2,
+        project=project,
+        uploaded_by=user,
+        original_name=name,
+        object_key=f"{project.key_prefix}{uuid.uuid4()}/{name}",
+        size=size,
+        part_size=size,
+        part_count=1,
+        status=status,
+        bytes_confirmed=size // 2,
     )
 
 

@@ -17,8 +17,7 @@ NOT_CUSTOMER_DATA = ("admin/", "accounts/", "static/", "api/schema", "api/docs",
 
 # Request bodies that pass validation, so the tenant check (not the schema) answers.
 SAMPLE_BODIES: dict[str, dict] = {
-    "uploads": {"name": "x.dmp", "relative_path": "", "size": 10, "content_type": "",
-                "last_modified": 0},
+    "uploads": {"name": "x.dmp", "relative_path": "", "size": 10, "content_type": "", "last_modified": 0},
     "cli-credentials": {"name": "x.dmp", "size": 10},
     "complete": {"checksum_crc64nvme": "AAAAAAAAAAA=", "checksum_sha256": "0" * 64},
     "progress": {"bytes_done": 0, "parts": []},
@@ -47,8 +46,10 @@ def fill(route: str, values: dict[str, str]) -> str:
     def sub(m):
         name = m.group("name")
         if name not in values:
-            pytest.fail(f"URL {route!r} has a parameter {name!r} this test cannot fill: "
-                        "add a foreign value for it so the route is tested.")
+            pytest.fail(
+                f"URL {route!r} has a parameter {name!r} this test cannot fill: "
+                "add a foreign value for it so the route is tested."
+            )
         return str(values[name])
 
     return "/" + re.sub(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>", sub, route)
@@ -57,9 +58,13 @@ def fill(route: str, values: dict[str, str]) -> str:
 @pytest.fixture
 def foreign(tenants):
     upload_b = Upload.objects.create(
-        project=tenants.project_b, uploaded_by=tenants.bob, original_name="globex-secret.dmp",
+        project=tenants.project_b,
+        uploaded_by=tenants.bob,
+        original_name="globex-secret.dmp",
         object_key=f"{tenants.project_b.key_prefix}{uuid.uuid4()}/globex-secret.dmp",
-        size=100, part_size=100, part_count=1,
+        size=100,
+        part_size=100,
+        part_count=1,
     )
     return {"project_id": tenants.project_b.pk, "upload_id": upload_b.pk, "id": upload_b.pk}
 
