@@ -40,7 +40,7 @@ run: install
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	npm test
+	if [ -d uploads/static/uploads/tests ]; then npm test; fi
 	$(BIN)/python -m pytest
 
 lint: install
