@@ -332,13 +332,13 @@ class InvitationAdmin(StaffScopedAdmin):
 
     @admin.action(description="Resend the selected invitations (new link and expiry)")
     def resend(self, request, queryset):
-        self._each(request, queryset, invitations.resend_invitation, "resent", request=request)
+        self._each(request, queryset, invitations.resend_invitation, "resent", {"request": request})
 
     @admin.action(description="Revoke the selected invitations")
     def revoke(self, request, queryset):
-        self._each(request, queryset, invitations.revoke_invitation, "revoked")
+        self._each(request, queryset, invitations.revoke_invitation, "revoked", {})
 
-    def _each(self, request, queryset, service, verb, **kwargs):
+    def _each(self, request, queryset, service, verb, kwargs):
         done = 0
         for invitation in queryset:
             try:

@@ -11,7 +11,9 @@ from audit.models import AuditEvent
 def test_it_refuses_after_repeated_failures(tenants, page, live_server):
     for _ in range(5):
         password_sign_in(page, live_server.url, "alice@acme.example", "wrong-password-123")
-        assert page.get_by_text("The email address and/or password you specified are not correct").is_visible()
+        assert page.get_by_text(
+            "The email address and/or password you specified are not correct"
+        ).is_visible()
 
     password_sign_in(page, live_server.url, "alice@acme.example")
 

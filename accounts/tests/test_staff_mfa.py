@@ -78,9 +78,7 @@ def test_password_only_post_to_admin_login_does_not_reach_admin(tenants, client)
 
 @pytest.mark.django_db
 def test_staff_password_sign_in_without_totp_is_held_at_setup(tenants, client):
-    response = client.post(
-        "/accounts/login/", {"login": "consultant@example.com", "password": TEST_PASSWORD}
-    )
+    response = client.post("/accounts/login/", {"login": "consultant@example.com", "password": TEST_PASSWORD})
     assert response.status_code == 302
     response = client.get("/admin/")
     assert response.status_code == 302
