@@ -7,8 +7,10 @@
 //   IDP_CLIENTS         JSON list of {client_id, client_secret, redirect_uris}
 //                       (default: the `make run` client below)
 //   IDP_ACCOUNTS_FILE   JSON file {login: {claims...}}, read again on every sign-in so a
-//                       test can change claims between requests. A login not in the file
-//                       gets email=<login>, email_verified=true and no identities.
+//                       test can change claims between requests (default: the demo
+//                       accounts in demo-accounts.json). A login not in the file gets
+//                       email=<login>, email_verified=true and no identities (a user of
+//                       the pool itself).
 //
 // Like Cognito, the ID token carries the profile claims and `identities` as a list, while
 // /oauth2/userInfo returns `identities` as a JSON string and `email_verified` as given.
@@ -16,11 +18,13 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 import Provider from 'oidc-provider';
 
 const port = Number.parseInt(process.env.IDP_PORT ?? '9000', 10);
-const accountsFile = process.env.IDP_ACCOUNTS_FILE ?? '';
+const accountsFile =
+  process.env.IDP_ACCOUNTS_FILE ?? fileURLToPath(new URL('./demo-accounts.json', import.meta.url));
 
 const defaultClients = [
   {
