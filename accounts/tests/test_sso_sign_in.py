@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.utils import timezone
 
 from accounts import invitations
 from accounts.models import Invitation, Membership
-from accounts.tests.conftest import sso_sign_in
+from accounts.tests.conftest import idp_form_login, sso_sign_in
 from audit.models import AuditEvent
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -148,3 +149,22 @@ def test_work_email_sends_organisation_idp_hint_to_cognito(sso_tenants, idp, pag
     assert page.url == f"{live_server.url}/projects/"
     assert "identity_provider=AcmeAD" in authorize_urls[0]
     assert "code_challenge_method=S256" in authorize_urls[0]
+
+
+def test_invitation_link_offers_sso_with_the_organisation_hint(sso_tenants, idp, page, live_server, settings):
+    settings.PORTAL_ORIGINS = [live_server.url]
+    invite(sso_tenants.org_a, "carol@acme.example", sso_tenants.consultant)
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/invitations/" in line).strip()
+    idp.set_account("carol", email="carol@acme.example", email_verified=True, identities=ACME_IDP)
+    authorize_urls = []
+    page.on("request", lambda r: authorize_urls.append(r.url) if "/oauth2/authorize" in r.url else None)
+
+    page.goto(link)
+    assert page.get_by_role("heading", name="Join Acme").is_visible()
+    page.click("text=Sign in with SSO")
+    idp_form_login(page, "carol")
+
+    assert page.url == f"{live_server.url}/projects/"
+    assert "identity_provider=AcmeAD" in authorize_urls[0]
+    page.goto(link)
+    assert page.get_by_text("already been accepted").is_visible()
