@@ -7,6 +7,7 @@ for a refused identity."""
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base import AuthProcess
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -39,6 +40,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         account = sociallogin.account
         linked = sociallogin.user if sociallogin.is_existing else None
         decision = sso.decide(account.provider, account.extra_data, linked)
+        if not decision.refused and sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # Linking happens only here, by the rules in accounts.sso, never from a signed-in
+            # session's "connect another account" page.
+            decision.refusal = "connect_disabled"
         if decision.refused:
             self._refuse(request, account.provider, decision)
         if linked is not None:

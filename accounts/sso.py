@@ -93,6 +93,7 @@ REFUSAL_MESSAGES = {
     "inactive": "This account is disabled.",
     "not_invited": "There is no invitation for this email address.",
     "invitation_expired": "Your invitation has expired. Ask your consultant to send a new one.",
+    "connect_disabled": "Identities are linked at sign-in only. Sign out, then use Sign in with SSO.",
     "organization_mismatch": "Your organisation does not accept sign-in from this identity provider "
     "or email domain.",
 }

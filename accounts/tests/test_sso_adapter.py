@@ -196,3 +196,12 @@ def test_signup_is_closed(rf):
 
     assert AccountAdapter().is_open_for_signup(rf.get("/")) is False
     assert SocialAccountAdapter().is_open_for_signup(rf.get("/"), None) is False
+
+
+@pytest.mark.django_db
+def test_adapter_refuses_connect_from_a_signed_in_session(acme):
+    sociallogin = _sociallogin(claims(email="alice@acme.example"))
+    sociallogin.state["process"] = "connect"
+    with pytest.raises(ImmediateHttpResponse):
+        SocialAccountAdapter().pre_social_login(_request(), sociallogin)
+    assert not SocialAccount.objects.exists()
