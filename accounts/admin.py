@@ -1,13 +1,15 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 
 import audit
+from accounts import invitations
 from accounts.admin_scoping import StaffScopedAdmin, team_organizations
-from accounts.models import CustomerUser, Membership, Organization
+from accounts.models import CustomerUser, Invitation, Membership, Organization
 
 
 def customer_users_visible_to(user):
@@ -78,10 +80,14 @@ class OrganizationMembershipInline(admin.TabularInline):
 class OrganizationAdmin(MembershipAuditMixin, StaffScopedAdmin):
     organization_path = ""
     list_display = ["name", "slug", "is_active", "project_count", "member_count", "created_at"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "mfa_required"]
     search_fields = ["name", "slug"]
     date_hierarchy = "created_at"
     filter_horizontal = ["account_team"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "is_active", "account_team"]}),
+        ("Sign-in", {"fields": ["mfa_required", "sso_providers", "email_domains", "idp_hint"]}),
+    ]
     inlines = [OrganizationMembershipInline]
 
     def get_queryset(self, request):
@@ -261,6 +267,87 @@ class CustomerUserAdmin(MembershipAuditMixin, StaffScopedAdmin):
                 user=obj.get_username(),
                 role=membership.role,
             )
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["organization", "email", "role"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("organization") and data.get("email"):
+            try:
+                data["email"] = invitations.validate_invitee(data["organization"], data["email"])
+            except ValidationError as exc:
+                self.add_error("email", exc)
+        return data
+
+
+@admin.register(Invitation)
+class InvitationAdmin(StaffScopedAdmin):
+    form = InvitationForm
+    list_display = ["email", "organization", "role", "status", "invited_by", "created_at", "expires_at"]
+    list_filter = ["organization", "role"]
+    search_fields = ["email"]
+    date_hierarchy = "created_at"
+    actions = ["resend", "revoke"]
+    list_select_related = ["organization", "invited_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "organization",
+            "email",
+            "role",
+            "invited_by",
+            "created_at",
+            "sent_at",
+            "expires_at",
+            "accepted_at",
+            "accepted_by",
+            "revoked_at",
+        ]
+
+    def get_fields(self, request, obj=None):
+        return ["organization", "email", "role"] if obj is None else self.get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # Invitations are created, resent or revoked; never edited.
+        return self._is_consultant(request) and obj is None
+
+    def save_model(self, request, obj, form, change):
+        # The service writes the audit event and sends the email.
+        created = invitations.create_invitation(obj.organization, obj.email, obj.role, request.user, request)
+        for f in Invitation._meta.concrete_fields:
+            setattr(obj, f.attname, getattr(created, f.attname))
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return obj.status
+
+    @admin.action(description="Resend the selected invitations (new link and expiry)")
+    def resend(self, request, queryset):
+        self._each(request, queryset, invitations.resend_invitation, "resent", {"request": request})
+
+    @admin.action(description="Revoke the selected invitations")
+    def revoke(self, request, queryset):
+        self._each(request, queryset, invitations.revoke_invitation, "revoked", {})
+
+    def _each(self, request, queryset, service, verb, kwargs):
+        done = 0
+        for invitation in queryset:
+            try:
+                service(invitation, request.user, **kwargs)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} invitation(s) {verb}.", messages.SUCCESS)
 
 
 class SuperuserOnlyUserAdmin(UserAdmin):

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "audit.context.AuditContextMiddleware",
+    "accounts.middleware.RequireMFAMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -106,7 +107,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sign-in (django-allauth). Customers never self-register: see accounts.adapters.
+# Sign-in (django-allauth). Customers never self-register: a consultant invites them
+# (accounts.invitations); accounts.adapters refuses everything else. See docs/sign-in.md.
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "project_list"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -118,8 +120,69 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins per address and per IP, counted in the default cache: Redis in production
+# (CACHE_URL=redis://...), local memory in the embedded default (one process only).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/5m/key"),
+    "login": env.str("LOGIN_RATE_LIMIT", default="30/m/ip"),
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "reauthenticate": "10/m/user",
+    "change_password": "5/m/user",
+}
+# Linking is decided by accounts.adapters.SocialAccountAdapter alone: allauth's own
+# email matching could connect an identity to a staff account or wipe its password.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_ONLY = False
+
+
+def _oidc_apps() -> list[dict]:
+    """Amazon Cognito (COGNITO_*) plus any further OpenID Connect IdPs given as JSON in
+    OIDC_EXTRA_PROVIDERS: [{"provider_id", "name", "client_id", "secret", "server_url"}]."""
+    apps = []
+    cognito_url = env.str("COGNITO_SERVER_URL", default="")
+    if cognito_url:
+        apps.append(
+            {
+                "provider_id": "cognito",
+                "name": env.str("COGNITO_BUTTON_NAME", default="SSO"),
+                "client_id": env.str("COGNITO_CLIENT_ID"),
+                "secret": env.str("COGNITO_CLIENT_SECRET", default=""),
+                "settings": {"server_url": cognito_url, "oauth_pkce_enabled": True},
+            }
+        )
+    for extra in env.json("OIDC_EXTRA_PROVIDERS", default=[]):
+        apps.append(
+            {
+                "provider_id": extra["provider_id"],
+                "name": extra.get("name", extra["provider_id"]),
+                "client_id": extra["client_id"],
+                "secret": extra.get("secret", ""),
+                "settings": {"server_url": extra["server_url"], "oauth_pkce_enabled": True},
+            }
+        )
+    return apps
+
+
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": _oidc_apps()},
+}
+
+# MFA: authenticator apps and recovery codes. Staff must have one before reaching admin,
+# customers when their organisation requires it (accounts.middleware.RequireMFAMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Upload Portal")
+
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -131,6 +194,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

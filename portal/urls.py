@@ -1,13 +1,17 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 admin.site.site_header = "Upload Portal: consultants"
 admin.site.site_title = "Upload Portal admin"
+# Django's own admin login would skip allauth's MFA stage and rate limits.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="project_list", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("", include("uploads.urls")),
 ]

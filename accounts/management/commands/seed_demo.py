@@ -10,6 +10,13 @@ from uploads.models import UploadProject
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed for the local demo only
 
+# Sign-in settings per organisation: the Cognito IdP names and email domains accepted for
+# SSO, and the IdP hint. The local IdP (accounts/local_idp/demo-accounts.json) asserts these.
+SSO = {
+    "acme": {"sso_providers": "AcmeAD", "email_domains": "acme.example", "idp_hint": "AcmeAD"},
+    "globex": {"sso_providers": "GlobexOkta", "email_domains": "globex.example", "idp_hint": "GlobexOkta"},
+}
+
 ORGANIZATIONS = [
     (
         "Acme Manufacturing",
@@ -45,7 +52,11 @@ class Command(BaseCommand):
         consultant = self._user("consultant@example.com", "Casey", staff=True)
         logins = [("consultant (staff, /admin/)", consultant.email)]
         for org_name, org_slug, members, projects in ORGANIZATIONS:
-            org, _ = Organization.objects.get_or_create(slug=org_slug, defaults={"name": org_name})
+            org, created = Organization.objects.get_or_create(
+                slug=org_slug, defaults={"name": org_name, **SSO[org_slug]}
+            )
+            if not created and not org.sso_providers:
+                Organization.objects.filter(pk=org.pk).update(**SSO[org_slug])
             org.account_team.add(consultant)
             for email, first_name, role in members:
                 user = self._user(email, first_name)
@@ -61,6 +72,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for label, email in logins:
             self.stdout.write(f"  {email:28} {label}")
+        self.stdout.write(
+            "Customers can also use 'Sign in with SSO' (local IdP: type the email as login, any password)."
+            " The consultant must set up an authenticator app on first sign-in."
+        )
 
     def _user(self, email: str, first_name: str, staff: bool = False) -> User:
         user, _ = User.objects.get_or_create(
