@@ -163,6 +163,15 @@ def page(browser):
     context.close()
 
 
+def with_mfa(user):
+    """Staff must set up TOTP before they reach admin; tests that are not about that give
+    the user an authenticator first."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
 # Tenants shaped like the demo: two organisations, each with an uploader, plus a viewer
 # in the first and a consultant on the first one's account team.
 

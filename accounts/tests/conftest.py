@@ -15,9 +15,6 @@ from conftest import REQUIRE_SERVICES, TEST_PASSWORD
 
 IDP_SCRIPT = Path(__file__).resolve().parents[1] / "local_idp" / "idp.mjs"
 CLIENT_ID = "portal-test"
-# Playwright's sync API keeps an event loop on the main thread, which makes Django refuse
-# ORM calls from the test body; the test thread never runs async code itself.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CLIENT_SECRET = "portal-test-secret"
 
 

@@ -8,12 +8,13 @@ from django.contrib.auth.models import User
 
 from accounts.models import Membership, Organization
 from audit.models import AuditEvent
+from conftest import with_mfa
 from uploads.models import Upload, UploadProject
 
 
 @pytest.fixture
 def consultant_client(client, tenants):
-    client.force_login(tenants.consultant)
+    client.force_login(with_mfa(tenants.consultant))
     return client
 
 
