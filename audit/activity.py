@@ -43,10 +43,7 @@ def for_project(project, limit: int = 50) -> list[Activity]:
     # Consultants and background tasks appear as the portal, not by name.
     actor_ids = {e.actor_id for e in events if e.actor_id}
     staff = set(
-        get_user_model()
-        .objects.filter(pk__in=actor_ids)
-        .filter(is_staff=True)
-        .values_list("pk", flat=True)
+        get_user_model().objects.filter(pk__in=actor_ids).filter(is_staff=True).values_list("pk", flat=True)
     )
     return [
         Activity(
