@@ -22,6 +22,8 @@ class Action:
     customer_visible: bool = False
     # Branch/issue that brings the emitting code, while it is not merged yet.
     pending_from: str = ""
+    # The text the emitting module's source contains (default: the name itself).
+    emitted_as: str = ""
 
 
 SIGN_IN = "Sign-in and MFA"
@@ -161,6 +163,7 @@ _actions: list[Action] = [
             ("accounts.admin_scoping",),
             ("changes",),
             ADMIN,
+            emitted_as='f"admin.{obj._meta.model_name}.',
         )
         for model, label in _ADMIN_MODELS.items()
         for verb in ("created", "changed", "deleted")
@@ -323,3 +326,43 @@ COMMON_FIELDS: frozenset[str] = frozenset({"upload_id", "project_id", "note"})
 ALLOWED_FIELDS: frozenset[str] = COMMON_FIELDS | {f for a in _actions for f in a.fields}
 
 CUSTOMER_VISIBLE_ACTIONS: tuple[str, ...] = tuple(a.name for a in _actions if a.customer_visible)
+
+
+def render_markdown() -> str:
+    """The catalogue as the Markdown table in docs/audit.md (kept in sync by a test)."""
+    lines = []
+    for category in dict.fromkeys(a.category for a in _actions):
+        lines += [
+            f"### {category}",
+            "",
+            "| Action | When | Data fields | Emitted by |",
+            "| --- | --- | --- | --- |",
+        ]
+        for a in (a for a in _actions if a.category == category):
+            fields = ", ".join(f"`{f}`" for f in a.fields) or "—"
+            where = ", ".join(f"`{m}`" for m in a.emitted_by)
+            if a.pending_from:
+                where += f" ({a.pending_from})"
+            visible = " Shown to customers." if a.customer_visible else ""
+            lines.append(f"| `{a.name}` | {a.description}{visible} | {fields} | {where} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
+
+
+def write_docs(path: str) -> None:
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"{head}{START}\n{render_markdown()}{END}{tail}")
+
+
+if __name__ == "__main__":
+    # python -m audit.catalogue docs/audit.md  regenerates the table in the docs.
+    import sys
+
+    write_docs(sys.argv[1] if len(sys.argv) > 1 else "docs/audit.md")
