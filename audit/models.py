@@ -83,6 +83,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-id"]),
             models.Index(fields=["action", "-id"]),
             models.Index(fields=["project", "action", "-id"], name="audit_project_action_idx"),
+            models.Index(fields=["target_id"], name="audit_target_id_idx"),
+            models.Index(fields=["ip", "-id"], name="audit_ip_idx"),
         ]
 
     def __str__(self) -> str:

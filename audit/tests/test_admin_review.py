@@ -73,6 +73,20 @@ class TestAdminReview:
         url = reverse(CHANGELIST)
         assert len(shown(client.get(url, {"q": "globex"}))) == 1
         assert len(shown(client.get(url, {"q": "membership.added"}))) == 1
+        found = client.get(url, {"q": str(tenants.alice.pk)}).context["cl"].result_list
+        assert "auth.login.succeeded:alice@acme.example" in [f"{e.action}:{e.actor_label}" for e in found]
+        assert {e.target_id for e in found} == {str(tenants.alice.pk)}
+
+    def test_it_searches_by_ip_address(self, client, tenants, make_user):
+        from audit.context import RequestContext, current_request
+
+        client.force_login(make_user("root@example.com", superuser=True))
+        token = current_request.set(RequestContext(ip="203.0.113.7", user_agent=""))
+        audit.record("auth.logout", actor=tenants.alice, target=tenants.alice)
+        current_request.reset(token)
+        assert shown(client.get(reverse(CHANGELIST), {"q": "203.0.113.7"})) == [
+            "auth.logout:alice@acme.example"
+        ]
 
     def test_the_detail_shows_pretty_json_and_the_hash(self, client, tenants):
         seed(tenants)
