@@ -123,3 +123,26 @@ class TestAdminReview:
         client.force_login(make_user("root@example.com", superuser=True))
         response = client.get(reverse(CHANGELIST))
         assert "More than 3 events match" in response.content.decode()
+
+
+class TestDateFilter:
+    def test_a_date_range_shows_exactly_the_events_inside_it(self, client, tenants, make_user, monkeypatch):
+        from datetime import UTC, datetime
+
+        client.force_login(make_user("root@example.com", superuser=True))
+        for day in (1, 2, 3):
+            moment = datetime(2026, 10, day, 12, tzinfo=UTC)
+            monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+            audit.record("auth.logout", actor_label=f"october-{day}")
+        monkeypatch.undo()
+        url = reverse(CHANGELIST)
+        params = {"created_at__gte": "2026-10-02T00:00:00+00:00", "created_at__lt": "2026-10-03T00:00:00+00:00"}
+        assert shown(client.get(url, params)) == ["auth.logout:october-2"]
+        later = shown(client.get(url, {"created_at__gte": "2026-10-02T00:00:00+00:00", "action": "auth.logout"}))
+        assert later == ["auth.logout:october-3", "auth.logout:october-2"]
+
+    def test_a_malformed_date_is_refused_without_an_error_page(self, client, tenants, make_user):
+        client.force_login(make_user("root@example.com", superuser=True))
+        response = client.get(reverse(CHANGELIST), {"created_at__gte": "not-a-date"})
+        assert response.status_code == 302
+        assert "e=1" in response["Location"]
