@@ -52,7 +52,9 @@ class TestAuditAdminIsolation:
         assert "/admin/login/" in response["Location"]
 
     def test_a_consultant_never_sees_another_teams_event(self, name, params, client, tenants):
-        foreign = audit.record("upload.created", actor=tenants.bob, target=tenants.project_b, name=SECRET_LABEL)
+        foreign = audit.record(
+            "upload.created", actor=tenants.bob, target=tenants.project_b, name=SECRET_LABEL
+        )
         client.force_login(tenants.consultant)
         response = client.get(build(name, params, foreign), follow=True)
         assert response.status_code in (200, 403, 404)

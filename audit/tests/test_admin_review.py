@@ -136,9 +136,14 @@ class TestDateFilter:
             audit.record("auth.logout", actor_label=f"october-{day}")
         monkeypatch.undo()
         url = reverse(CHANGELIST)
-        params = {"created_at__gte": "2026-10-02T00:00:00+00:00", "created_at__lt": "2026-10-03T00:00:00+00:00"}
+        params = {
+            "created_at__gte": "2026-10-02T00:00:00+00:00",
+            "created_at__lt": "2026-10-03T00:00:00+00:00",
+        }
         assert shown(client.get(url, params)) == ["auth.logout:october-2"]
-        later = shown(client.get(url, {"created_at__gte": "2026-10-02T00:00:00+00:00", "action": "auth.logout"}))
+        later = shown(
+            client.get(url, {"created_at__gte": "2026-10-02T00:00:00+00:00", "action": "auth.logout"})
+        )
         assert later == ["auth.logout:october-3", "auth.logout:october-2"]
 
     def test_a_malformed_date_is_refused_without_an_error_page(self, client, tenants, make_user):
