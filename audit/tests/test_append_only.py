@@ -1,5 +1,6 @@
 import pytest
 from django.db import DatabaseError, transaction
+from django.urls import reverse
 
 import audit
 from audit.models import AppendOnlyError, AuditEvent
@@ -51,3 +52,15 @@ class TestAppendOnly:
         assert stored.actor_label == "bob@globex.example"
         assert stored.actor_id is not None
         assert stored.hash == event.hash
+
+    def test_admin_still_shows_events_of_deleted_users_and_organisations(self, client, tenants, make_user):
+        event = audit.record("upload.created", actor=tenants.bob, target=tenants.project_b, name="x.dmp")
+        tenants.bob.delete()
+        tenants.project_b.delete()
+        tenants.org_b.delete()
+        client.force_login(make_user("root@example.com", superuser=True))
+        listing = client.get(reverse("admin:audit_auditevent_changelist"))
+        assert "bob@globex.example" in listing.content.decode()
+        detail = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+        assert detail.status_code == 200
+        assert "x.dmp" in detail.content.decode()
