@@ -34,6 +34,13 @@ class Activity:
     action: str
 
 
+def _file_name(event: AuditEvent) -> str:
+    # The path the customer chose, when the event says; else the upload's own label.
+    data = event.data if isinstance(event.data, dict) else {}
+    name = data.get("relative_path") or data.get("name")
+    return str(name) if name else event.target_label
+
+
 def for_project(project, limit: int = 50) -> list[Activity]:
     events = list(
         AuditEvent.objects.filter(project_id=project.pk, action__in=CUSTOMER_VISIBLE_ACTIONS)
@@ -50,7 +57,7 @@ def for_project(project, limit: int = 50) -> list[Activity]:
             when=e.created_at,
             who=e.actor_label if e.actor_id and e.actor_id not in staff else PORTAL,
             verb=VERBS.get(e.action, e.action),
-            what=e.target_label or str(e.data.get("name", "")),
+            what=_file_name(e),
             size=e.data.get("size") if isinstance(e.data.get("size"), int) else None,
             action=e.action,
         )

@@ -45,7 +45,7 @@ class TestProjectActivity:
         rows = activity_rows(client, tenants.project_a)
         assert len(rows) == 2
         assert "Upload Portal verified" in rows[0]
-        assert "alice@acme.example started uploading" in rows[1]
+        assert "alice@acme.example started uploading dump.dmp" in rows[1]
         assert "(2.0 KB)" in rows[1]
         page = client.get(reverse("project_detail", args=[tenants.project_a.pk])).content.decode()
         assert "203.0.113.9" not in page
