@@ -70,3 +70,34 @@ class TestArchive:
         assert last.seq > archived["seq"]
         assert verify_chain().ok
         assert not verify_chain(archived_head=archive.latest_archived_head()).ok
+
+
+@pytest.fixture
+def locked_bucket(moto_server, settings):
+    """The upload bucket with S3 Object Lock and a default compliance retention."""
+    moto_server.reset()
+    settings.AWS_ENDPOINT_URL = moto_server.url
+    client = s3.client()
+    client.create_bucket(Bucket=settings.UPLOAD_BUCKET, ObjectLockEnabledForBucket=True)
+    client.put_object_lock_configuration(
+        Bucket=settings.UPLOAD_BUCKET,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}},
+        },
+    )
+    return client
+
+
+class TestArchiveUnderObjectLock:
+    def test_archived_events_and_heads_cannot_be_deleted(self, two_days, locked_bucket):
+        from botocore.exceptions import ClientError
+
+        outcome = archive.archive_pending(today=date(2026, 11, 24))
+        head = locked_bucket.head_object(Bucket="upload-portal", Key=outcome["head_key"])
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        with pytest.raises(ClientError, match="AccessDenied"):
+            locked_bucket.delete_object(
+                Bucket="upload-portal", Key=outcome["head_key"], VersionId=head["VersionId"]
+            )
+        assert archive.latest_archived_head()["seq"] == two_days[-1].seq
