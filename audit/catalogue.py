@@ -283,12 +283,13 @@ _actions: list[Action] = [
         BACKGROUND,
         pending_from="issue-6",
     ),
-    # Refused requests (issue 4's API; the admin export's own refusals are below).
+    # Refused requests: views that raise Http404/PermissionDenied (audit.context) and the
+    # storage API's JSON errors (issue 4).
     Action(
         "request.refused",
-        "A request was refused: a cross-tenant or unknown id, a viewer trying to upload, bad "
-        "input, a closed project, a quota or size limit. The code and path say which.",
-        ("uploads.api",),
+        "A request was refused: a cross-tenant or unknown id, a forbidden page, a viewer trying "
+        "to upload, bad input, a closed project, a quota or size limit. The code and path say which.",
+        ("audit.context", "uploads.api"),
         ("code", "message", "method", "path", "status"),
         REFUSED,
         pending_from="issue-4",

@@ -279,12 +279,23 @@ def abort_upload(ctx: Ctx) -> None:
 
 
 @scenario("request.refused")
-def use_another_tenants_project(ctx: Ctx) -> None:
+def open_another_tenants_project(ctx: Ctx) -> None:
+    ctx.client.force_login(ctx.tenants.alice)
+    response = ctx.client.get(reverse("project_detail", args=[ctx.tenants.project_b.pk]))
+    assert response.status_code == 404
+    use_another_tenants_project_in_the_api(ctx)
+
+
+def use_another_tenants_project_in_the_api(ctx: Ctx) -> None:
+    from audit.tests.helpers import events_since, last_id
+
+    before = last_id()
     path = f"/api/projects/{ctx.tenants.project_b.pk}/uploads"
     body = {"name": "x.dmp", "relative_path": "", "size": 10, "content_type": "", "last_modified": 0}
     response = api(ctx, "post", path, body)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert events_since(before, "request.refused").exists(), "the API refused without recording it"
 
 
 @scenario("upload.completed")
