@@ -13,7 +13,13 @@ logger = logging.getLogger("audit")
 
 
 def run_verification(*, use_archive: bool = True) -> dict:
-    archived = archive.latest_archived_head() if use_archive else None
+    archived = None
+    if use_archive:
+        try:
+            archived = archive.latest_archived_head()
+        except Exception:
+            # S3 down must not stop the database check; the next run compares again.
+            logger.exception("audit archive unreachable: verifying the database alone")
     result = verify_chain(archived_head=archived)
     if not result.ok:
         logger.error("audit chain broken: %s", result)

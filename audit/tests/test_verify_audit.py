@@ -117,3 +117,19 @@ class TestVerifyAudit:
         record_some(2)  # events after the export are fine
         call_command("verify_audit")
         assert "OK: 7 events, chain intact; matches the archived head #5" in capsys.readouterr().out
+
+
+class TestArchiveUnreachable:
+    def test_the_command_says_so_instead_of_passing(self, db, settings):
+        settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens there
+        record_some(1)
+        with pytest.raises(CommandError, match="Cannot read the S3 archive"):
+            call_command("verify_audit")
+
+    def test_the_periodic_check_still_checks_the_database(self, db, settings):
+        from audit.tasks import run_verification
+
+        settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"
+        events = record_some(3)
+        raw_sql("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk], bypass_trigger=True)
+        assert run_verification()["ok"] is False

@@ -23,7 +23,13 @@ class Command(BaseCommand):
     def handle(self, *args, no_archive: bool = False, **options):
         archived = None
         if not no_archive:
-            archived = archive.latest_archived_head()
+            try:
+                archived = archive.latest_archived_head()
+            except Exception as exc:
+                raise CommandError(
+                    f"Cannot read the S3 archive ({exc}). Fix access, or run with --no-archive "
+                    "to check the database alone."
+                ) from exc
             if archived is None:
                 self.stderr.write("No chain head archived in S3 yet: checking the database alone.")
         result = verify_chain(archived_head=archived)
