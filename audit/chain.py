@@ -9,15 +9,19 @@ commits, so two writers can never append to the same head (which would fork the 
 import hashlib
 import ipaddress
 import json
+import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, OperationalError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+SQLITE_ATTEMPTS = 20
 
 # Columns covered by the hash, in this order. Changing this list breaks verification of
 # existing events: add a version field instead.
@@ -98,6 +102,21 @@ def append(fields: dict[str, Any]) -> AuditEvent:
     """Write one event at the head of the chain. Works inside a caller's transaction (the
     head stays locked until it commits) and outside one."""
     using = router.db_for_write(AuditEvent)
+    if connections[using].vendor != "sqlite":
+        return _append(fields, using)
+    # SQLite answers "database is locked" at once, whatever the timeout, when two
+    # deferred transactions both want to write; the unlucky one can simply try again.
+    for attempt in range(SQLITE_ATTEMPTS):
+        try:
+            return _append(fields, using)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == SQLITE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1) + random.random() * 0.02)
+    raise AssertionError("unreachable")
+
+
+def _append(fields: dict[str, Any], using: str) -> AuditEvent:
     with transaction.atomic(using=using):
         head = _locked_head(using)
         # Stamped under the lock, so times never go backwards along the chain.

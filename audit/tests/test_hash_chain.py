@@ -99,22 +99,36 @@ def test_eight_threads_writing_a_thousand_events_each_leave_one_valid_chain():
 
 
 def test_it_works_on_sqlite(tmp_path):
-    """The embedded default: migrations, record() and verify_audit on SQLite."""
+    """The embedded default: migrations, 4 concurrent writers, the ORM guard and
+    verify_audit on SQLite."""
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     run = lambda *args: subprocess.run(  # noqa: E731
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert run("migrate", "-v0").returncode == 0
     script = (
+        "import threading\n"
         "import audit\n"
+        "from django.db import connections\n"
         "from audit.models import AuditEvent, AppendOnlyError\n"
-        "for i in range(5): audit.record('auth.logout', actor_label=f'u{i}')\n"
+        "errors = []\n"
+        "def write(n):\n"
+        "    try:\n"
+        "        for i in range(50): audit.record('auth.logout', actor_label=f'w{n}-{i}')\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "    finally:\n"
+        "        connections.close_all()\n"
+        "threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "print('errors', errors)\n"
         "e = AuditEvent.objects.first()\n"
         "try:\n    e.delete()\nexcept AppendOnlyError:\n    print('refused')\n"
     )
     shell = run("shell", "-c", script)
     assert shell.returncode == 0, shell.stderr
+    assert "errors []" in shell.stdout
     assert "refused" in shell.stdout
     verify = run("verify_audit", "--no-archive")
     assert verify.returncode == 0, verify.stderr
-    assert "OK: 5 events" in verify.stdout
+    assert "OK: 200 events" in verify.stdout
