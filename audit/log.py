@@ -1,11 +1,17 @@
 """The one function that writes the audit log."""
 
+import logging
 from typing import Any
 
 from django.db import models
 
+from audit import chain
+from audit.catalogue import ACTIONS
 from audit.context import current_request
 from audit.models import AuditEvent
+from audit.scrub import clean_data
+
+logger = logging.getLogger("audit")
 
 
 def record(
@@ -18,9 +24,15 @@ def record(
     actor_label: str = "",
     **data: Any,
 ) -> AuditEvent:
-    """Append one event. `actor` is a user or None for the system; `target` is the model
-    instance acted on. Organisation and project are taken from the target when it has
-    them. `data` must be JSON-serialisable and must never hold secrets."""
+    """Append one event to the hash chain. `actor` is a user or None for the system;
+    `target` is the model instance acted on. Organisation and project are taken from the
+    target when it has them. `data` must be JSON-serialisable; keys outside the
+    catalogue's allowlist are dropped and secret-looking values redacted.
+
+    Safe inside a caller's transaction: the chain head stays locked until that
+    transaction ends, so call record() last in it."""
+    if action not in ACTIONS:
+        logger.warning("audit action %r is not in audit.catalogue.ACTIONS", action)
     if project is None and target is not None:
         if target._meta.label == "uploads.UploadProject":
             project = target
@@ -35,16 +47,18 @@ def record(
             organization = getattr(target, "organization", None)
     ctx = current_request.get()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        action=action,
-        actor=actor if is_user else None,
-        actor_label=actor_label or (actor.get_username() if is_user else ""),
-        ip=ctx.ip if ctx else None,
-        user_agent=ctx.user_agent if ctx else "",
-        organization=organization,
-        project=project,
-        target_type=target._meta.label if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_label=str(target)[:255] if target is not None else "",
-        data=data,
+    return chain.append(
+        {
+            "action": action,
+            "actor_id": actor.pk if is_user else None,
+            "actor_label": (actor_label or (actor.get_username() if is_user else ""))[:255],
+            "ip": ctx.ip if ctx else None,
+            "user_agent": ctx.user_agent if ctx else "",
+            "organization_id": organization.pk if organization is not None else None,
+            "project_id": project.pk if project is not None else None,
+            "target_type": target._meta.label if target is not None else "",
+            "target_id": str(target.pk) if target is not None else "",
+            "target_label": str(target)[:255] if target is not None else "",
+            "data": clean_data(action, data),
+        }
     )
