@@ -110,7 +110,13 @@ class MotoServer:
     def set_auth(self, enforce: bool) -> None:
         """Turn moto's IAM-auth mode on (signatures and policies checked) or off."""
         body = b"0" if enforce else b"inf"
-        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=body, method="POST")
+        # moto answers a form-encoded body with a 500: send it as plain text.
+        req = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
         urllib.request.urlopen(req, timeout=10).read()
 
     def stop(self) -> None:

@@ -88,6 +88,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The audit chain appends under a lock; IMMEDIATE takes SQLite's write lock at BEGIN
+    # so concurrent writers queue instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://portal")}
@@ -241,6 +245,11 @@ UPLOAD_CREDENTIALS_SECONDS = env.int("UPLOAD_CREDENTIALS_SECONDS", default=900)
 UPLOAD_MIN_PART_SIZE = env.int("UPLOAD_MIN_PART_SIZE", default=8 * 1024 * 1024)
 UPLOAD_PART_SIZE_UNIT = env.int("UPLOAD_PART_SIZE_UNIT", default=1024 * 1024)
 UPLOAD_ABORT_INCOMPLETE_DAYS = env.int("UPLOAD_ABORT_INCOMPLETE_DAYS", default=7)
+
+# Audit log: daily archive of events and chain head to S3, alerts when the chain breaks.
+AUDIT_ARCHIVE_PREFIX = env.str("AUDIT_ARCHIVE_PREFIX", default="_audit/")
+AUDIT_ARCHIVE_CHUNK_EVENTS = env.int("AUDIT_ARCHIVE_CHUNK_EVENTS", default=100_000)
+AUDIT_ALERT_EMAILS = env.list("AUDIT_ALERT_EMAILS", default=[])
 
 # Celery: Redis in production and CI, kombu's filesystem transport in the embedded default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
