@@ -13,7 +13,7 @@ from typing import Literal
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
@@ -253,7 +253,7 @@ def create_upload(request, project_id: int, body: CreateUploadIn):
         batch_id=body.batch_id,
         declared_sha256=body.declared_sha256,
     )
-    return 201, upload_out(upload)
+    return Status(201, upload_out(upload))
 
 
 @api.get("/projects/{project_id}/uploads", response={200: UploadListOut, **ERRORS})
@@ -327,8 +327,11 @@ def cli_credentials(request, project_id: int, body: CliIn, response: HttpRespons
     issued = services.create_cli_upload(
         request.user, project, name=body.name, size=body.size, declared_sha256=body.declared_sha256
     )
-    return 201, {
-        "upload": upload_out(issued.upload),
-        "credentials": credentials_out(issued),
-        "command": services.cli_command(issued.upload, issued.credentials),
-    }
+    return Status(
+        201,
+        {
+            "upload": upload_out(issued.upload),
+            "credentials": credentials_out(issued),
+            "command": services.cli_command(issued.upload, issued.credentials),
+        },
+    )
