@@ -320,7 +320,9 @@ def abort(request, upload_id: str):
     return {"id": upload.id, "status": upload.status}
 
 
-@api.post("/projects/{project_id}/cli-credentials", response={201: CliOut, **ERRORS})
+@api.post(
+    "/projects/{project_id}/cli-credentials", response={201: CliOut, **ERRORS}, url_name="cli_credentials"
+)
 def cli_credentials(request, project_id: int, body: CliIn, response: HttpResponse):
     response["Cache-Control"] = "no-store"
     project = Tenancy(request.user).project(project_id)
