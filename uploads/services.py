@@ -138,7 +138,8 @@ def validate_name(name: str, relative_path: str) -> list[str]:
 def _safe_segment(segment: str) -> str:
     # Fold accents to ASCII where Unicode allows; everything else becomes "_".
     ascii_form = unicodedata.normalize("NFKD", segment).encode("ascii", "ignore").decode()
-    safe = SAFE_SEGMENT_CHARS.sub("_", ascii_form).strip("._") or "file"
+    safe = SAFE_SEGMENT_CHARS.sub("_", ascii_form)
+    safe = re.sub(r"_+\.", ".", safe).strip("._") or "file"
     return safe[:80]
 
 
@@ -232,7 +233,14 @@ def create_upload(
     try:
         segments = validate_name(name, relative_path or "")
     except UploadRefused as exc:
-        refuse(exc.code, exc.message, exc.status, user=user, target=project, name=str(name)[:300])
+        refuse(
+            exc.code,
+            exc.message,
+            exc.status,
+            user=user,
+            target=project,
+            name=str(name).encode("unicode_escape").decode()[:300],
+        )
     if not isinstance(size, int) or size <= 0:
         refuse(
             "invalid_size",
