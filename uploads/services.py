@@ -421,7 +421,7 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
             f"This upload is {upload.get_status_display().lower()}; it takes no more data.",
             user=user,
             target=upload,
-            status=upload.status,
+            upload_status=upload.status,
         )
     seconds = duration or settings.UPLOAD_CREDENTIALS_SECONDS
     policy = session_policy(upload.object_key)
@@ -455,7 +455,7 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
             "This upload finished while permission was being prepared.",
             user=user,
             target=upload,
-            status=upload.status,
+            upload_status=upload.status,
         )
     return IssuedCredentials(upload=upload, credentials=creds)
 
@@ -578,7 +578,13 @@ def _claim(upload: Upload, user, to: str) -> str:
         refuse("already_completing", "This upload is already being completed.", user=user, target=upload)
     if current == Upload.Status.FAILED:
         refuse("upload_failed", "This upload failed; start a new one.", user=user, target=upload)
-    refuse("already_completed", "This upload is already complete.", user=user, target=upload, status=current)
+    refuse(
+        "already_completed",
+        "This upload is already complete.",
+        user=user,
+        target=upload,
+        upload_status=current,
+    )
     raise AssertionError("unreachable")
 
 
