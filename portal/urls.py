@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from uploads.api import api
+
 admin.site.site_header = "Upload Portal: consultants"
 admin.site.site_title = "Upload Portal admin"
 # Django's own admin login would skip allauth's MFA stage and rate limits.
@@ -13,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("api/", api.urls),
     path("", include("uploads.urls")),
 ]
