@@ -35,7 +35,9 @@ run: install
 	@echo "  Consultants' admin:          http://127.0.0.1:8000/admin/"
 	@echo "  Stop everything with Ctrl-C."
 	@echo
-	$(BIN)/honcho start -f Procfile
+	# moto accepts any key; these keep boto3 from looking for real AWS credentials.
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN= \
+	  $(BIN)/honcho start -f Procfile
 
 test: install browser
 	$(BIN)/ruff check .

@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,12 +20,24 @@ class Command(BaseCommand):
             action="store_true",
             help="Also create the uploader IAM role (for moto; in AWS an administrator creates it).",
         )
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=0,
+            metavar="SECONDS",
+            help="Keep retrying this long while S3 does not answer (make run starts moto alongside).",
+        )
 
-    def handle(self, *args, create_local_role: bool = False, **options):
-        try:
-            changes = setup_storage(create_local_role=create_local_role)
-        except s3.StorageError as exc:
-            raise CommandError(f"S3 refused or did not answer: {exc}") from None
+    def handle(self, *args, create_local_role: bool = False, wait: int = 0, **options):
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                changes = setup_storage(create_local_role=create_local_role)
+                break
+            except s3.StorageError as exc:
+                if time.monotonic() >= deadline:
+                    raise CommandError(f"S3 refused or did not answer: {exc}") from None
+                time.sleep(1)
         where = settings.AWS_ENDPOINT_URL or "AWS"
         if not changes:
             self.stdout.write(f"Bucket {settings.UPLOAD_BUCKET} at {where} already matches; nothing changed.")
