@@ -239,6 +239,10 @@ UPLOADER_ROLE_ARN = env.str(
     "UPLOADER_ROLE_ARN", default="arn:aws:iam::123456789012:role/upload-portal-uploader"
 )
 UPLOAD_KMS_KEY_ID = env.str("UPLOAD_KMS_KEY_ID", default="")
+# The bucket policy (deny non-TLS, deny SSE-C, revocations) is made of conditional denies.
+# moto ignores conditions, so on it every conditional deny refuses everything: by default
+# the policy is written only against real AWS (no AWS_ENDPOINT_URL).
+UPLOAD_BUCKET_POLICY = env.bool("UPLOAD_BUCKET_POLICY", default=AWS_ENDPOINT_URL is None)
 # Lifetime of credentials vended to browsers and the CLI; STS allows 900 s and up.
 UPLOAD_CREDENTIALS_SECONDS = env.int("UPLOAD_CREDENTIALS_SECONDS", default=900)
 # The AWS CLI cannot refresh vended credentials mid-copy, so it gets a longer lifetime

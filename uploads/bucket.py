@@ -131,6 +131,11 @@ def setup_storage(*, create_local_role: bool = False) -> list[str]:
     if any(not pab.get(k) for k in PUBLIC_ACCESS_BLOCK):
         s3.put_public_access_block(PUBLIC_ACCESS_BLOCK)
         changes.append("blocked all public access")
-    if services.apply_bucket_policy():
+    if not settings.UPLOAD_BUCKET_POLICY:
+        changes.append(
+            "left the bucket policy out (UPLOAD_BUCKET_POLICY=false: the local S3 stand-in "
+            "treats its conditional denies as unconditional)"
+        )
+    elif services.apply_bucket_policy():
         changes.append("wrote the bucket policy (deny non-TLS, deny SSE-C, live revocations)")
     return changes

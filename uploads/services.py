@@ -1024,6 +1024,8 @@ def apply_bucket_policy() -> bool:
     """Write the bucket policy if it differs; drop expired revocations. True if written."""
     now = timezone.now()
     CredentialRevocation.objects.filter(expires_at__lte=now).delete()
+    if not settings.UPLOAD_BUCKET_POLICY:
+        return False
     wanted = bucket_policy(now)
     if s3.get_bucket_policy() == wanted:
         return False

@@ -16,6 +16,12 @@ from uploads.tests.helpers import create, post_json
 from uploads.tests.iam import WIDE_ROLE_POLICY, captured_assume_role, simulate
 
 
+@pytest.fixture(autouse=True)
+def bucket_policy_on(settings):
+    # The policy is what these tests are about; it is off by default on moto.
+    settings.UPLOAD_BUCKET_POLICY = True
+
+
 @pytest.fixture
 def live_upload(alice_client, tenants, bucket):
     with captured_assume_role() as calls:
