@@ -91,3 +91,7 @@ class UploadAdmin(StaffScopedAdmin):
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj):
         return filesizeformat(obj.size)
+
+
+# The staff "uploads in progress" page (issue 6).
+from uploads import admin_progress  # noqa: E402, F401

@@ -314,3 +314,12 @@ class NotificationItem(models.Model):
 
     def __str__(self) -> str:
         return self.dedupe_key
+
+
+class UploadInProgress(Upload):
+    """Admin-only view of unfinished uploads across a consultant's organisations."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "upload in progress"
+        verbose_name_plural = "uploads in progress"
