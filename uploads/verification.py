@@ -188,7 +188,8 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         found.outcome = Outcome.FAILED
         found.reason = f"The stored file has {head['size']:,} bytes; the file had {upload.size:,}."
         return found
-    browser_crc = upload.checksum_crc64nvme
+    # For CLI uploads the recorded CRC64NVME came from S3 itself, so it proves nothing.
+    browser_crc = upload.checksum_crc64nvme if upload.source == Upload.Source.BROWSER else ""
     if browser_crc:
         if not head["checksum_crc64nvme"]:
             found.outcome = Outcome.FAILED
@@ -215,7 +216,7 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         for name, value in expected_sha.items():
             if value.lower() != found.object_sha256:
                 found.outcome = Outcome.FAILED
-                who = "the customer declared" if name == "declared" else "the browser computed"
+                who = "the customer declared" if name == "declared" else "computed from the customer's file"
                 found.reason = (
                     f"The stored file's SHA-256 ({found.object_sha256}) differs from the one {who} ({value})."
                 )
