@@ -153,10 +153,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Email: the embedded default writes messages to files under var/mail.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+_email_url = env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = environ.Env.email_url_config(_email_url)
 vars().update(EMAIL_CONFIG)
 if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+    # django-environ drops the leading "/" of filemail:///abs/path; take the URL's path.
+    from urllib.parse import urlsplit
+
+    EMAIL_FILE_PATH = urlsplit(_email_url).path or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Upload Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
