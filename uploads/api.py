@@ -13,7 +13,7 @@ from typing import Literal
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
@@ -253,7 +253,7 @@ def create_upload(request, project_id: int, body: CreateUploadIn):
         batch_id=body.batch_id,
         declared_sha256=body.declared_sha256,
     )
-    return 201, upload_out(upload)
+    return Status(201, upload_out(upload))
 
 
 @api.get("/projects/{project_id}/uploads", response={200: UploadListOut, **ERRORS})
@@ -320,15 +320,20 @@ def abort(request, upload_id: str):
     return {"id": upload.id, "status": upload.status}
 
 
-@api.post("/projects/{project_id}/cli-credentials", response={201: CliOut, **ERRORS})
+@api.post(
+    "/projects/{project_id}/cli-credentials", response={201: CliOut, **ERRORS}, url_name="cli_credentials"
+)
 def cli_credentials(request, project_id: int, body: CliIn, response: HttpResponse):
     response["Cache-Control"] = "no-store"
     project = Tenancy(request.user).project(project_id)
     issued = services.create_cli_upload(
         request.user, project, name=body.name, size=body.size, declared_sha256=body.declared_sha256
     )
-    return 201, {
-        "upload": upload_out(issued.upload),
-        "credentials": credentials_out(issued),
-        "command": services.cli_command(issued.upload, issued.credentials),
-    }
+    return Status(
+        201,
+        {
+            "upload": upload_out(issued.upload),
+            "credentials": credentials_out(issued),
+            "command": services.cli_command(issued.upload, issued.credentials),
+        },
+    )

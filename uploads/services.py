@@ -846,7 +846,7 @@ def revoke_user_credentials(
         "credentials.revoked",
         actor=actor,
         organization=organization,
-        target=rev,
+        target=user,
         source_identity=rev.value,
         until=rev.expires_at.isoformat(),
         reason=reason,
