@@ -4,7 +4,7 @@ with bytes done, speed from heartbeats and time left."""
 from datetime import timedelta
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -49,18 +49,13 @@ class UploadInProgressAdmin(StaffScopedAdmin):
     list_display_links = None
 
     def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=Upload.IN_PROGRESS)
+
+    def get_ordering(self, request):
         stalled_first = Case(
             When(status=Upload.Status.STALLED, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
-        return (
-            super()
-            .get_queryset(request)
-            .filter(status__in=Upload.IN_PROGRESS)
-            .annotate(stall_rank=stalled_first)
-        )
-
-    def get_ordering(self, request):
-        return ["stall_rank", "-last_progress_at", "-created_at"]
+        return [stalled_first.asc(), F("last_progress_at").desc(nulls_last=True), "-created_at"]
 
     def has_add_permission(self, request):
         return False

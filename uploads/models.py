@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from accounts.validators import validate_key_slug
+from uploads.webhooks import validate_webhook_url
 
 
 class UploadProject(models.Model):
@@ -72,6 +73,7 @@ class UploadProject(models.Model):
     )
     webhook_url = models.URLField(
         blank=True,
+        validators=[validate_webhook_url],
         help_text="Optional https URL (e.g. a Slack-compatible incoming webhook) told about "
         "verified and failed files. Must resolve to a public address; redirects are not followed.",
     )

@@ -57,17 +57,30 @@ def run() -> dict[str, int]:
 
 
 def close_projects_past_deadline(now=None) -> int:
+    """Close open projects once their deadline and grace period have passed. Between the
+    two no new upload can start (is_accepting_uploads checks the deadline) but uploads
+    already running may still finish, refresh credentials and complete."""
+    from uploads import services
+
     now = now or timezone.now()
     closed = 0
-    for project in UploadProject.objects.filter(status=UploadProject.Status.OPEN, open_until__lt=now):
+    candidates = UploadProject.objects.filter(status=UploadProject.Status.OPEN, open_until__lt=now)
+    for project in candidates.select_related("organization"):
+        if now < project.open_until + timedelta(hours=project.grace_period_hours):
+            continue
         with transaction.atomic():
             changed = UploadProject.objects.filter(pk=project.pk, status=UploadProject.Status.OPEN).update(
                 status=UploadProject.Status.CLOSED
             )
             if changed:
                 audit.record(
-                    "project.closed_by_deadline", target=project, open_until=project.open_until.isoformat()
+                    "project.closed_by_deadline",
+                    target=project,
+                    open_until=project.open_until.isoformat(),
+                    grace_period_hours=project.grace_period_hours,
                 )
+                # Credentials vended before the close must stop working too.
+                services.revoke_project_credentials(project, "Deadline and grace period passed.")
                 closed += 1
     return closed
 

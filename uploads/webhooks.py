@@ -138,3 +138,18 @@ def slack_escape(text: str) -> str:
     # A word joiner after @ keeps "@channel" from being read as a mention when the
     # receiving end has link_names on.
     return text.replace("@", "@\u2060")
+
+
+def validate_webhook_url(value: str) -> None:
+    """Form-time check (the address check happens again at every send, since DNS changes)."""
+    from django.core.exceptions import ValidationError
+
+    parts = urlsplit(value)
+    if parts.scheme != "https":
+        raise ValidationError("Webhook URLs must use https.")
+    if parts.username or parts.password:
+        raise ValidationError("Webhook URLs may not contain a user name or password.")
+    try:
+        check_url(value)
+    except WebhookRefused as exc:
+        raise ValidationError(str(exc)) from None

@@ -186,15 +186,39 @@ class TestTampering:
 
 
 class TestDeadlines:
-    def test_projects_past_their_deadline_are_closed(self, tenants):
-        tenants.project_a.open_until = timezone.now() - timedelta(minutes=1)
+    def test_projects_close_after_deadline_and_grace_period(self, tenants):
+        tenants.project_a.open_until = timezone.now() - timedelta(hours=1)
+        tenants.project_a.grace_period_hours = 2
         tenants.project_a.save()
         tenants.project_b.open_until = timezone.now() + timedelta(days=1)
         tenants.project_b.save()
-        assert reconciliation.close_projects_past_deadline() == 1
+        # Past the deadline: no new uploads, but running ones may still finish.
+        assert not tenants.project_a.is_accepting_uploads()
+        assert reconciliation.close_projects_past_deadline() == 0
+        assert (
+            reconciliation.close_projects_past_deadline(now=timezone.now() + timedelta(hours=1, minutes=1))
+            == 1
+        )
         assert UploadProject.objects.get(pk=tenants.project_a.pk).status == UploadProject.Status.CLOSED
         assert UploadProject.objects.get(pk=tenants.project_b.pk).status == UploadProject.Status.OPEN
         assert AuditEvent.objects.filter(action="project.closed_by_deadline").count() == 1
+
+    def test_an_upload_started_before_the_deadline_completes_in_the_grace_period(
+        self, alice_client, tenants, bucket
+    ):
+        up, creds = start(alice_client, tenants.project_a)
+        UploadProject.objects.filter(pk=tenants.project_a.pk).update(
+            open_until=timezone.now() - timedelta(minutes=5), grace_period_hours=1
+        )
+        reconciliation.run()
+        assert create(alice_client, tenants.project_a, DATA, name="late.dmp").status_code == 409
+        send_parts(creds, up, DATA)
+        done = post_json(
+            alice_client,
+            f"/api/uploads/{up['id']}/complete",
+            {"checksum_crc64nvme": crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)},
+        )
+        assert done.status_code == 200, done.content
 
     def test_a_full_pass_reports_every_step(self, tenants, bucket):
         counts = reconciliation.run()
