@@ -1,5 +1,5 @@
-"""Staff page: uploads in progress across the consultant's organisations, stalled first,
-with bytes done, speed from heartbeats and time left."""
+"""Staff pages: uploads in progress across the consultant's organisations (stalled first,
+with bytes done, speed from heartbeats and time left), and the notification outbox."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
-from uploads.models import Upload, UploadInProgress
+from uploads.models import Notification, Upload, UploadInProgress
 
 
 def speed_bytes_per_second(upload: Upload) -> float | None:
@@ -109,3 +109,25 @@ class UploadInProgressAdmin(StaffScopedAdmin):
         moment = obj.last_progress_at or obj.created_at
         seconds = int((timezone.now() - moment).total_seconds())
         return f"{seconds // 60} min ago" if seconds >= 60 else f"{seconds} s ago"
+
+
+@admin.register(Notification)
+class NotificationAdmin(StaffScopedAdmin):
+    """Read-only outbox: what was sent to whom, and webhooks that keep failing."""
+
+    organization_path = "project__organization"
+    list_display = ["kind", "project", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["project__organization"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
