@@ -213,8 +213,6 @@ TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
 # The sweep re-queues verifications and sends due notifications this often.
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
-# An upload with no heartbeat for this long is marked stalled (staff are told once).
-UPLOAD_STALLED_AFTER_SECONDS = env.int("UPLOAD_STALLED_AFTER_SECONDS", default=30 * 60)
 # Deep verification: ranged GETs of this size, this many in flight (memory is about
 # their product).
 VERIFY_CHUNK_BYTES = env.int("VERIFY_CHUNK_BYTES", default=8 * 1024 * 1024)

@@ -8,8 +8,10 @@ stop the others:
   knows about are aborted too;
 - objects that arrived through the AWS CLI are picked up and verified;
 - a version on a received upload's key other than the recorded one, or any object on an
-  aborted upload's key, is flagged to staff as tampering (the recorded version still counts);
-- open projects past their deadline are closed."""
+  aborted upload's key, is flagged to staff as tampering (the recorded version still counts),
+  early while credentials live and finally through the storage layer's foreign-write check;
+- open projects past their deadline (plus grace) are closed;
+- the bucket policy is rewritten with current credential revocations."""
 
 import logging
 from collections.abc import Callable
@@ -23,12 +25,10 @@ from django.utils import timezone
 
 import audit
 from uploads import leases, notifications, s3
-from uploads.models import Upload, UploadProject
+from uploads.models import NotificationItem, Upload, UploadProject
 
 log = logging.getLogger(__name__)
 
-# A foreign version can only be written while vended credentials live; watch a while longer.
-TAMPER_WATCH = timedelta(days=1)
 # S3 multipart uploads no row knows about are left alone this long (one may be mid-create).
 ORPHAN_MULTIPART_AGE = timedelta(hours=24)
 
@@ -46,6 +46,7 @@ def run() -> dict[str, int]:
             ("orphan_multipart_aborted", abort_orphan_multipart_uploads),
             ("cli_picked_up", pick_up_cli_uploads),
             ("tampering", detect_tampering),
+            ("bucket_policy_written", apply_bucket_policy),
         ]
         for name, step in steps:
             try:
@@ -54,6 +55,17 @@ def run() -> dict[str, int]:
                 log.exception("Reconciliation step %s failed", name)
                 counts[name] = -1
         return counts
+
+
+def apply_bucket_policy() -> int:
+    """Keep revocations in the bucket policy and drop expired ones (the storage layer's rule).
+    Only when revocation rows exist: otherwise setup_storage's policy is already current."""
+    from uploads import services
+    from uploads.models import CredentialRevocation
+
+    if not CredentialRevocation.objects.exists():
+        return 0
+    return int(services.apply_bucket_policy())
 
 
 def close_projects_past_deadline(now=None) -> int:
@@ -217,34 +229,23 @@ def pick_up_cli_uploads() -> int:
 
 
 def detect_tampering(now=None) -> int:
-    """Flag objects on a received upload's key other than the recorded version, and
-    objects on an aborted upload's key. Nothing is deleted: staff decide."""
+    """Two passes over the keys customers could write to:
+    - early, while vended credentials still live: any version other than the recorded one
+      (or any object on an aborted upload's key) is reported to staff at once;
+    - final, once the last credentials expired: the storage layer's one-off foreign-write
+      check (services.check_foreign_writes: aborts foreign multipart uploads, audits), and
+      staff are told about anything not already reported.
+    Nothing is deleted: the recorded version stays the one that counts."""
+    from uploads import services
+
     now = now or timezone.now()
-    watched = (
-        Upload.objects.filter(
-            status__in=(*Upload.RECEIVED, Upload.Status.FAILED, Upload.Status.ABORTED),
-            updated_at__gte=now - timedelta(days=30),
-        )
-        .filter(_still_writable(now))
-        .select_related("project__organization")
-    )
     flagged = 0
-    for upload in watched:
-        for version in s3.list_object_versions(upload.object_key):
-            if version["version_id"] == upload.version_id and upload.status != Upload.Status.ABORTED:
-                continue
-            if upload.status != Upload.Status.ABORTED and not upload.version_id:
-                continue
-            detail = (
-                "An object was stored on the key of an aborted upload."
-                if upload.status == Upload.Status.ABORTED
-                else (
-                    "The file was deleted (a delete marker was added)."
-                    if version["delete_marker"]
-                    else "A different version of the file was written after it was received."
-                )
-            )
-            version_id = version["version_id"] or "null"
+    live = Upload.objects.filter(
+        status__in=(*Upload.RECEIVED, Upload.Status.FAILED, Upload.Status.ABORTED),
+        credentials_expire_at__gt=now,
+    ).select_related("project__organization")
+    for upload in live:
+        for version_id, detail in _foreign_versions(upload):
             with transaction.atomic():
                 if notifications.notify_tampering(upload, version_id, detail):
                     audit.record(
@@ -255,12 +256,38 @@ def detect_tampering(now=None) -> int:
                         detail=detail,
                     )
                     flagged += 1
+    for upload in services.due_for_foreign_check(now).select_related("project__organization")[:500]:
+        findings = services.check_foreign_writes(upload)
+        if not findings:
+            continue
+        upload.refresh_from_db()
+        unseen = [
+            (version_id, detail)
+            for version_id, detail in _foreign_versions(upload)
+            if not NotificationItem.objects.filter(
+                dedupe_key=f"staff:{upload.pk}:tampering:{version_id}"
+            ).exists()
+        ]
+        if unseen or any("multipart" in f for f in findings):
+            with transaction.atomic():
+                if notifications.notify_tampering(upload, "final-check", "; ".join(findings)):
+                    flagged += 1
     return flagged
 
 
-def _still_writable(now):
-    from django.db.models import Q
-
-    # Vended credentials are the only way a customer can write; once they and a day's
-    # margin have passed, the key cannot change without our own credentials.
-    return Q(credentials_expire_at__isnull=True) | Q(credentials_expire_at__gt=now - TAMPER_WATCH)
+def _foreign_versions(upload: Upload) -> list[tuple[str, str]]:
+    recorded = upload.version_id if upload.status != Upload.Status.ABORTED else None
+    if upload.status != Upload.Status.ABORTED and not recorded:
+        return []
+    found = []
+    for version in s3.list_object_versions(upload.object_key):
+        if version["version_id"] == recorded:
+            continue
+        if upload.status == Upload.Status.ABORTED:
+            detail = "An object was stored on the key of an aborted upload."
+        elif version["delete_marker"]:
+            detail = "The file was deleted (a delete marker was added)."
+        else:
+            detail = "A different version of the file was written after it was received."
+        found.append((version["version_id"] or "null", detail))
+    return found

@@ -177,6 +177,36 @@ class TestTampering:
         url = services.staff_download_url(tenants.consultant, upload)
         assert urllib.request.urlopen(url).read() == DATA
 
+    def test_the_final_check_after_credentials_expire_reports_only_what_is_new(
+        self, alice_client, tenants, bucket
+    ):
+        up, creds = start(alice_client, tenants.project_a)
+        send_parts(creds, up, DATA)
+        post_json(
+            alice_client,
+            f"/api/uploads/{up['id']}/complete",
+            {"checksum_crc64nvme": crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)},
+        )
+        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"first")
+        assert reconciliation.detect_tampering() == 1
+        # The credentials expire; the storage layer's final check runs once.
+        Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
+        assert reconciliation.detect_tampering() == 0  # already reported, not mailed twice
+        assert Upload.objects.get(pk=up["id"]).foreign_checked_at is not None
+        assert reconciliation.detect_tampering() == 0
+        deliver_due()
+        assert len([m for m in mail.outbox if "WARNING" in m.subject]) == 1
+
+    def test_a_write_first_seen_by_the_final_check_is_reported(self, alice_client, tenants, bucket):
+        up, creds = start(alice_client, tenants.project_a)
+        post_json(alice_client, f"/api/uploads/{up['id']}/abort")
+        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"late")
+        Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
+        assert reconciliation.detect_tampering() == 1
+        deliver_due()
+        (message,) = [m for m in mail.outbox if "WARNING" in m.subject]
+        assert "written outside the portal" in message.body
+
     def test_an_object_on_an_aborted_uploads_key_is_flagged(self, alice_client, tenants, bucket):
         up, creds = start(alice_client, tenants.project_a)
         post_json(alice_client, f"/api/uploads/{up['id']}/abort")
