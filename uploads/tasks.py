@@ -52,9 +52,13 @@ def sweep() -> dict[str, int]:
 
 @shared_task(name="uploads.reconcile")
 def reconcile() -> dict[str, int]:
-    from uploads import reconciliation
+    from uploads import notifications, reconciliation
 
-    return reconciliation.run()
+    counts = reconciliation.run()
+    # Stalled and tampering notices are due at once; do not wait for the next sweep.
+    for notification_id in notifications.due_ids():
+        deliver_notification.delay(notification_id)
+    return counts
 
 
 def queue_verification(upload_id: str) -> None:
