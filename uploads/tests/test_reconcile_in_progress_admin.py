@@ -53,3 +53,22 @@ class TestInProgressPage:
         page = client.get(URL).content.decode()
         assert "<script>x()</script>" not in page
         assert "&lt;script&gt;x()&lt;/script&gt;.dmp" in page
+
+
+class TestProjectSettings:
+    def test_consultants_set_verification_and_webhook_options(self, client, tenants):
+        client.force_login(tenants.consultant)
+        page = client.get(f"/admin/uploads/uploadproject/{tenants.project_a.pk}/change/").content.decode()
+        for field in ("deep_verify", "grace_period_hours", "abandon_after_hours", "webhook_url"):
+            assert f'name="{field}"' in page
+
+    def test_a_private_webhook_url_is_refused_in_the_form(self, tenants):
+        from django.core.exceptions import ValidationError
+
+        tenants.project_a.webhook_url = "https://10.0.0.8/hook"
+        try:
+            tenants.project_a.full_clean()
+        except ValidationError as exc:
+            assert "non-public address" in str(exc.message_dict["webhook_url"])
+        else:
+            raise AssertionError("a private webhook address was accepted")
