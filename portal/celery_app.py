@@ -1,5 +1,6 @@
 """The Celery app. Tasks live in each app's tasks.py; the database is the source of truth
-and a queued task is only a trigger (see uploads.tasks)."""
+and a queued task is only a trigger (see uploads.tasks): a periodic sweep re-queues work
+the database says is unfinished, so a broker that lost its queue loses nothing."""
 
 import os
 
@@ -16,5 +17,30 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # Results are never read: the outcome is in the database.
+    task_ignore_result=True,
 )
+
+
+def _beat_schedule() -> dict:
+    from django.conf import settings
+
+    return {
+        "sweep": {
+            "task": "uploads.sweep",
+            "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
+            # A sweep that waited longer than one interval is superseded by the next.
+            "options": {"expires": float(settings.SWEEP_INTERVAL_SECONDS)},
+        },
+        "reconcile": {
+            "task": "uploads.reconcile",
+            "schedule": float(settings.RECONCILE_INTERVAL_SECONDS),
+            "options": {"expires": float(settings.RECONCILE_INTERVAL_SECONDS)},
+        },
+    }
+
+
+app.conf.beat_schedule = _beat_schedule()
+
+
 app.autodiscover_tasks()

@@ -221,10 +221,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Email: the embedded default writes messages to files under var/mail.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+_email_url = env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = environ.Env.email_url_config(_email_url)
 vars().update(EMAIL_CONFIG)
 if EMAIL_CONFIG.get("EMAIL_BACKEND", "").endswith("filebased.EmailBackend"):
-    EMAIL_FILE_PATH = EMAIL_CONFIG.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+    # django-environ drops the leading "/" of filemail:///abs/path; take the URL's path.
+    from urllib.parse import urlsplit
+
+    EMAIL_FILE_PATH = urlsplit(_email_url).path or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Upload Portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -282,6 +286,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Background work (issue 6). Periodic tasks run from `celery -A portal beat`.
+# How long a task's database lease lasts; a worker killed mid-task blocks the work this long.
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
+# The sweep re-queues verifications and sends due notifications this often.
+SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# Deep verification: ranged GETs of this size, this many in flight (memory is about
+# their product).
+VERIFY_CHUNK_BYTES = env.int("VERIFY_CHUNK_BYTES", default=8 * 1024 * 1024)
+VERIFY_PARALLEL_GETS = env.int("VERIFY_PARALLEL_GETS", default=4)
+# Staff and receipt emails wait until a batch has been quiet this long (or every file in
+# it has settled), and never longer than the maximum.
+NOTIFY_BATCH_QUIET_SECONDS = env.int("NOTIFY_BATCH_QUIET_SECONDS", default=120)
+NOTIFY_BATCH_MAX_WAIT_SECONDS = env.int("NOTIFY_BATCH_MAX_WAIT_SECONDS", default=6 * 3600)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Links in emails point here.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default=PORTAL_ORIGINS[0])
+# Test hook only: when set, tasks touch a file named after each checkpoint in this folder
+# and wait while a ".hold" file of that name exists, so a test can kill a worker at a
+# known point. Empty (off) everywhere else.
+TASK_TEST_CHECKPOINT_DIR = env.str("TASK_TEST_CHECKPOINT_DIR", default="")
 
 LOGGING = {
     "version": 1,

@@ -48,6 +48,18 @@ class UploadProjectAdmin(StaffScopedAdmin):
         (None, {"fields": ["organization", "name", "slug", "key_prefix", "status", "open_until"]}),
         ("Limits", {"fields": ["quota_bytes", "max_file_size", "allowed_extensions"]}),
         ("Customers and staff", {"fields": ["instructions", "notify_staff", "created_by", "created_at"]}),
+        (
+            "Verification and deadlines",
+            {
+                "fields": [
+                    "deep_verify",
+                    "grace_period_hours",
+                    "abandon_after_hours",
+                    "webhook_url",
+                    "webhook_secret",
+                ]
+            },
+        ),
     ]
     inlines = [ReadOnlyUploadInline]
 
@@ -128,3 +140,7 @@ class UploadAdmin(StaffScopedAdmin):
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj):
         return filesizeformat(obj.size)
+
+
+# The staff "uploads in progress" page (issue 6).
+from uploads import admin_progress  # noqa: E402, F401

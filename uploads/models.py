@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from accounts.validators import validate_key_slug
+from uploads.webhooks import validate_webhook_url
 
 
 class UploadProject(models.Model):
@@ -56,6 +57,31 @@ class UploadProject(models.Model):
         editable=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Background work (issue 6): verification depth, deadlines and the project's webhook.
+    deep_verify = models.BooleanField(
+        default=False,
+        help_text="Also read every byte back from storage and compare its SHA-256 with the "
+        "customer's. Slower; the default metadata check already compares the full-file CRC64NVME.",
+    )
+    grace_period_hours = models.PositiveIntegerField(
+        default=24,
+        help_text="Uploads started before the deadline may still finish for this many hours after it.",
+    )
+    abandon_after_hours = models.PositiveIntegerField(
+        default=7 * 24,
+        help_text="Unfinished uploads older than this are aborted and their parts deleted.",
+    )
+    webhook_url = models.URLField(
+        blank=True,
+        validators=[validate_webhook_url],
+        help_text="Optional https URL (e.g. a Slack-compatible incoming webhook) told about "
+        "verified and failed files. Must resolve to a public address; redirects are not followed.",
+    )
+    webhook_secret = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Key for the X-Portal-Signature HMAC-SHA256 header. Generated when empty.",
+    )
 
     class Meta:
         ordering = ["organization__name", "name"]
@@ -227,3 +253,131 @@ class CredentialRevocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.value} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------------------------------
+# Background work (issue 6): verification results, task leases, the notification outbox.
+# The database decides what happened; a queued Celery message is only a trigger.
+# ---------------------------------------------------------------------------------------
+
+
+class VerificationResult(models.Model):
+    """The one verification of an upload. Its uniqueness is what makes a re-delivered task
+    harmless: a second run finds the row and stops."""
+
+    class Outcome(models.TextChoices):
+        VERIFIED = "verified", "Verified"
+        FAILED = "failed", "Failed"
+        UNVERIFIED = "unverified", "Received, not verified"
+
+    class Method(models.TextChoices):
+        METADATA = "metadata", "Size and CRC64NVME from object metadata"
+        DEEP = "deep", "Every byte read back and SHA-256 compared"
+        NONE = "none", "Nothing to compare with"
+
+    upload = models.OneToOneField(Upload, on_delete=models.CASCADE, related_name="verification")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    reason = models.TextField(blank=True)
+    object_size = models.BigIntegerField(null=True, blank=True)
+    object_crc64nvme = models.CharField(max_length=64, blank=True)
+    object_sha256 = models.CharField(max_length=64, blank=True)
+    version_id = models.CharField(max_length=1024, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    checked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.upload}: {self.get_outcome_display()}"
+
+
+class TaskLease(models.Model):
+    """A database lease on one unit of work (e.g. "verify:<upload id>"). Only the holder
+    works on it; a worker killed mid-task simply lets its lease expire and the sweep hands
+    the work to another worker."""
+
+    key = models.CharField(max_length=200, unique=True)
+    holder = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(db_index=True)
+    acquired_at = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Notification(models.Model):
+    """One message to send (an email or a webhook call), written in the same transaction
+    as the state change it reports. Items are added while it is pending, so a folder of
+    500 files becomes one message; the sender claims it, so it goes out once."""
+
+    class Kind(models.TextChoices):
+        STAFF_RESULTS = "staff_results", "Staff: files verified or failed"
+        RECEIPT = "receipt", "Customer receipt"
+        WEBHOOK = "webhook", "Project webhook"
+        STAFF_STALLED = "staff_stalled", "Staff: uploads stalled"
+        STAFF_TAMPERING = "staff_tampering", "Staff: stored object changed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Items with the same kind and group share one message, e.g. "batch:<uuid>".
+    group_key = models.CharField(max_length=200)
+    project = models.ForeignKey(UploadProject, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Not sent before this (bumped as items arrive, so a batch settles first).
+    not_before = models.DateTimeField()
+    # Sent by this time even if some of the batch is still in flight.
+    send_by = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "not_before"])]
+        constraints = [
+            # At most one open message per group: new items join it instead of starting another.
+            models.UniqueConstraint(
+                fields=["kind", "group_key"],
+                condition=models.Q(status="pending"),
+                name="one_pending_notification_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.group_key}, {self.status})"
+
+
+class NotificationItem(models.Model):
+    """One event in a notification. dedupe_key is unique, so the same event (say "upload X
+    verified, told to staff") can never be queued twice, however often a task runs."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="items")
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="notification_items")
+    event = models.CharField(max_length=30)
+    dedupe_key = models.CharField(max_length=300, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.dedupe_key
+
+
+class UploadInProgress(Upload):
+    """Admin-only view of unfinished uploads across a consultant's organisations."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "upload in progress"
+        verbose_name_plural = "uploads in progress"

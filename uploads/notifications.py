@@ -1,0 +1,393 @@
+"""Notifications through an outbox: staff emails, customer receipts, project webhooks.
+
+Queueing (`notify_*`) happens in the same transaction as the state change it reports, and
+adds an item with a unique dedupe key to the group's one pending Notification; so an event
+is queued once however often a task runs, and a folder of 500 files is one message.
+Sending (`deliver`) claims the row first, so two workers never send the same message.
+
+The one window left: a worker killed after the mail server accepted a message but before
+the row was marked sent. The claim then expires and the message is sent again (at least
+once, never silently lost)."""
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+import audit
+from uploads import webhooks
+from uploads.leases import checkpoint
+from uploads.models import Notification, NotificationItem, Upload, UploadProject
+
+log = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+# An upload in one of these may still settle, so its batch's message waits for it.
+UNSETTLED = (*Upload.IN_PROGRESS, Upload.Status.UPLOADED, Upload.Status.VERIFYING)
+RESULT_KINDS = (Kind.STAFF_RESULTS, Kind.RECEIPT, Kind.WEBHOOK)
+
+
+def _group(upload: Upload) -> str:
+    return f"batch:{upload.batch_id}" if upload.batch_id else f"upload:{upload.pk}"
+
+
+def _queue(
+    kind: str,
+    group_key: str,
+    upload: Upload,
+    event: str,
+    dedupe_key: str,
+    *,
+    recipient=None,
+    wait: bool = True,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Add one event to the group's pending message. False if it was already queued."""
+    now = timezone.now()
+    quiet = timedelta(seconds=settings.NOTIFY_BATCH_QUIET_SECONDS if wait else 0)
+    if NotificationItem.objects.filter(dedupe_key=dedupe_key).exists():
+        return False
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(kind=kind, group_key=group_key, status=Notification.Status.PENDING)
+            .first()
+        )
+        if notification is None:
+            try:
+                with transaction.atomic():
+                    notification = Notification.objects.create(
+                        kind=kind,
+                        group_key=group_key,
+                        project=upload.project,
+                        recipient=recipient,
+                        not_before=now + quiet,
+                        send_by=now + timedelta(seconds=settings.NOTIFY_BATCH_MAX_WAIT_SECONDS),
+                    )
+            except IntegrityError:
+                # Another transaction opened the group's message first: join it.
+                notification = Notification.objects.select_for_update().get(
+                    kind=kind, group_key=group_key, status=Notification.Status.PENDING
+                )
+        elif notification.attempts == 0:
+            # Wait for the rest of the batch; never past send_by.
+            notification.not_before = min(now + quiet, notification.send_by)
+            notification.save(update_fields=["not_before"])
+        try:
+            with transaction.atomic():
+                NotificationItem.objects.create(
+                    notification=notification,
+                    upload=upload,
+                    event=event,
+                    dedupe_key=dedupe_key,
+                    data=data or {},
+                )
+        except IntegrityError:
+            return False
+    return True
+
+
+def notify_settled(upload: Upload) -> None:
+    """Queue the staff email, the customer's receipt and the webhook for a verified,
+    failed or received-unverified upload. Call inside the transaction that settles it."""
+    event = upload.status
+    group = _group(upload)
+    _queue(Kind.STAFF_RESULTS, group, upload, event, f"staff:{upload.pk}:settled")
+    if upload.uploaded_by_id and upload.uploaded_by.email:
+        _queue(
+            Kind.RECEIPT,
+            f"{group}:user:{upload.uploaded_by_id}",
+            upload,
+            event,
+            f"receipt:{upload.pk}:settled",
+            recipient=upload.uploaded_by,
+        )
+    if upload.project.webhook_url:
+        _queue(Kind.WEBHOOK, group, upload, event, f"webhook:{upload.pk}:settled")
+
+
+def notify_stalled(upload: Upload) -> bool:
+    return _queue(
+        Kind.STAFF_STALLED,
+        f"project:{upload.project_id}",
+        upload,
+        "stalled",
+        f"staff:{upload.pk}:stalled",
+        wait=False,
+        data={"bytes_confirmed": upload.bytes_confirmed},
+    )
+
+
+def notify_tampering(upload: Upload, version_id: str, detail: str) -> bool:
+    return _queue(
+        Kind.STAFF_TAMPERING,
+        f"project:{upload.project_id}",
+        upload,
+        "tampering",
+        f"staff:{upload.pk}:tampering:{version_id}",
+        wait=False,
+        data={"version_id": version_id, "detail": detail},
+    )
+
+
+def staff_recipients(project: UploadProject) -> list[str]:
+    users = get_user_model().objects.filter(
+        Q(notified_projects=project) | Q(team_organizations=project.organization_id),
+        is_active=True,
+        is_staff=True,
+    )
+    return sorted({u.email for u in users if u.email})
+
+
+def due_ids(limit: int = 200) -> list[int]:
+    """Pending messages whose time has come, plus claims left behind by a dead worker."""
+    now = timezone.now()
+    pending = Notification.objects.filter(status=Notification.Status.PENDING, not_before__lte=now)
+    ready = []
+    for n in pending.order_by("not_before")[:limit]:
+        if n.kind in RESULT_KINDS and n.send_by > now and _batch_unsettled(n):
+            continue
+        ready.append(n.pk)
+    abandoned = Notification.objects.filter(status=Notification.Status.SENDING, claimed_until__lt=now)
+    ready += list(abandoned.values_list("pk", flat=True)[:limit])
+    return ready
+
+
+def _batch_unsettled(notification: Notification) -> bool:
+    group = notification.group_key
+    if not group.startswith("batch:"):
+        return False
+    batch_id = group.split(":")[1]
+    return Upload.objects.filter(batch_id=batch_id, status__in=UNSETTLED).exists()
+
+
+def _claim(notification_id: int) -> Notification | None:
+    now = timezone.now()
+    with transaction.atomic():
+        n = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id)
+            .filter(
+                Q(status=Notification.Status.PENDING, not_before__lte=now)
+                | Q(status=Notification.Status.SENDING, claimed_until__lt=now)
+            )
+            .first()
+        )
+        if n is None:
+            return None
+        if (
+            n.status == Notification.Status.PENDING
+            and n.kind in RESULT_KINDS
+            and n.send_by > now
+            and _batch_unsettled(n)
+        ):
+            return None
+        n.status = Notification.Status.SENDING
+        n.claimed_until = now + timedelta(seconds=settings.TASK_LEASE_SECONDS)
+        n.attempts += 1
+        n.save(update_fields=["status", "claimed_until", "attempts"])
+    return n
+
+
+def deliver(notification_id: int) -> str:
+    """Send one message if it is due and nobody else is sending it. Returns its status."""
+    n = _claim(notification_id)
+    if n is None:
+        return "skipped"
+    checkpoint("notify.claimed")
+    items = list(n.items.select_related("upload", "upload__uploaded_by", "upload__verification"))
+    try:
+        if n.kind == Kind.WEBHOOK:
+            _send_webhook(n, items)
+        else:
+            _send_email(n, items)
+    except webhooks.WebhookRefused as exc:
+        return _give_up(n, str(exc))
+    except webhooks.WebhookFailed as exc:
+        if not exc.retry or n.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            return _give_up(n, str(exc))
+        return _retry_later(n, str(exc))
+    except Exception as exc:  # noqa: BLE001 - SMTP and template errors alike are retried
+        log.exception("Sending notification %s failed", n.pk)
+        if n.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            return _give_up(n, f"{exc.__class__.__name__}: {exc}")
+        return _retry_later(n, f"{exc.__class__.__name__}: {exc}")
+    with transaction.atomic():
+        Notification.objects.filter(pk=n.pk).update(
+            status=Notification.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+        )
+        audit.record(
+            "notification.sent",
+            target=n.project,
+            kind=n.kind,
+            notification=n.pk,
+            uploads=[str(i.upload_id) for i in items],
+        )
+    return Notification.Status.SENT
+
+
+def _retry_later(n: Notification, error: str) -> str:
+    # Exponential backoff: 30 s, 60 s, 2 min ... capped at an hour.
+    delay = min(3600, 30 * 2 ** (n.attempts - 1))
+    with transaction.atomic():
+        other = (
+            Notification.objects.select_for_update()
+            .filter(kind=n.kind, group_key=n.group_key, status=Notification.Status.PENDING)
+            .exclude(pk=n.pk)
+            .first()
+        )
+        if other is not None:
+            # New items opened a fresh message meanwhile: fold ours into it.
+            n.items.update(notification=other)
+            Notification.objects.filter(pk=n.pk).update(
+                status=Notification.Status.SENT, sent_at=timezone.now(), last_error=f"merged into {other.pk}"
+            )
+            return Notification.Status.PENDING
+        Notification.objects.filter(pk=n.pk).update(
+            status=Notification.Status.PENDING,
+            not_before=timezone.now() + timedelta(seconds=delay),
+            claimed_until=None,
+            last_error=error[:1000],
+        )
+    return Notification.Status.PENDING
+
+
+def _give_up(n: Notification, error: str) -> str:
+    with transaction.atomic():
+        Notification.objects.filter(pk=n.pk).update(
+            status=Notification.Status.FAILED, claimed_until=None, last_error=error[:1000]
+        )
+        audit.record("notification.failed", target=n.project, kind=n.kind, notification=n.pk, error=error)
+    return Notification.Status.FAILED
+
+
+def _file_rows(items: list[NotificationItem]) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        u = item.upload
+        verification = getattr(u, "verification", None)
+        rows.append(
+            {
+                "upload": u,
+                "event": item.event,
+                "data": item.data,
+                "path": u.display_path,
+                "size": u.size,
+                "size_h": filesizeformat(u.size),
+                "status": verification.get_outcome_display() if verification else u.get_status_display(),
+                "ok": verification is not None and verification.outcome == "verified",
+                "reason": (verification.reason if verification else "") or u.status_reason,
+                "crc64nvme": u.checksum_crc64nvme or (verification.object_crc64nvme if verification else ""),
+                "sha256": (verification.object_sha256 if verification else "")
+                or u.checksum_sha256
+                or u.declared_sha256,
+                "completed_at": u.completed_at,
+                "verified_at": verification.checked_at if verification else u.verified_at,
+                "admin_url": settings.PORTAL_BASE_URL.rstrip("/")
+                + reverse("admin:uploads_upload_change", args=[u.pk]),
+            }
+        )
+    return rows
+
+
+TEMPLATES = {
+    Kind.STAFF_RESULTS: "email/staff_results",
+    Kind.RECEIPT: "email/receipt",
+    Kind.STAFF_STALLED: "email/staff_stalled",
+    Kind.STAFF_TAMPERING: "email/staff_tampering",
+}
+
+
+def _send_email(n: Notification, items: list[NotificationItem]) -> None:
+    project = n.project
+    if n.kind == Kind.RECEIPT:
+        to = [n.recipient.email] if n.recipient and n.recipient.email else []
+    else:
+        to = staff_recipients(project)
+    if not to or not items:
+        return
+    rows = _file_rows(items)
+    context = {
+        "project": project,
+        "organization": project.organization,
+        "files": rows,
+        "count": len(rows),
+        "verified": sum(1 for r in rows if r["ok"]),
+        "problems": sum(1 for r in rows if not r["ok"]),
+        "total_size": filesizeformat(sum(r["size"] for r in rows)),
+        "recipient": n.recipient,
+        "portal_url": settings.PORTAL_BASE_URL.rstrip("/"),
+    }
+    base = TEMPLATES[n.kind]
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    text = render_to_string(f"{base}.txt", context)
+    html = render_to_string(f"{base}.html", context)
+    # Staff are addressed individually so no one sees a colleague's address list grow.
+    message = EmailMultiAlternatives(subject=subject[:200], body=text, to=to)
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _send_webhook(n: Notification, items: list[NotificationItem]) -> None:
+    project = UploadProject.objects.get(pk=n.project_id)
+    if not project.webhook_url:
+        return
+    if not project.webhook_secret:
+        project.webhook_secret = secrets.token_hex(32)
+        UploadProject.objects.filter(pk=project.pk, webhook_secret="").update(
+            webhook_secret=project.webhook_secret
+        )
+        project.refresh_from_db(fields=["webhook_secret"])
+    webhooks.post_json(project.webhook_url, webhook_payload(project, items), project.webhook_secret)
+
+
+def webhook_payload(project: UploadProject, items: list[NotificationItem]) -> dict[str, Any]:
+    rows = _file_rows(items)
+    files = [
+        {
+            "id": str(r["upload"].pk),
+            "path": r["path"],
+            "size": r["size"],
+            "outcome": r["upload"].verification.outcome
+            if getattr(r["upload"], "verification", None)
+            else r["upload"].status,
+            "reason": r["reason"],
+            "crc64nvme": r["crc64nvme"],
+            "sha256": r["sha256"],
+            "verified_at": r["verified_at"].isoformat() if r["verified_at"] else None,
+        }
+        for r in rows
+    ]
+    good = sum(1 for r in rows if r["ok"])
+    lines = [
+        f"{slack(project.organization.name)} / {slack(project.name)}: {good} of {len(rows)} file(s) verified"
+    ]
+    for r in rows[:20]:
+        mark = "verified" if r["ok"] else r["status"].lower()
+        lines.append(f"• {slack(r['path'])} ({r['size_h']}) {mark}")
+    if len(rows) > 20:
+        lines.append(f"… and {len(rows) - 20} more")
+    return {
+        # Slack-compatible incoming webhooks read "text"; mrkdwn off keeps *_~` in
+        # file names literal.
+        "text": "\n".join(lines),
+        "mrkdwn": False,
+        "event": "uploads.settled",
+        "organization": project.organization.slug,
+        "project": {"id": project.pk, "name": project.name, "key_prefix": project.key_prefix},
+        "files": files,
+    }
+
+
+def slack(text: str) -> str:
+    return webhooks.slack_escape(text)
