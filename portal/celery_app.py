@@ -5,6 +5,7 @@ the database says is unfinished, so a broker that lost its queue loses nothing."
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -37,6 +38,10 @@ def _beat_schedule() -> dict:
             "schedule": float(settings.RECONCILE_INTERVAL_SECONDS),
             "options": {"expires": float(settings.RECONCILE_INTERVAL_SECONDS)},
         },
+        # The audit chain is walked hourly and archived to S3 daily, so the log outlives
+        # the database and an edit or a deleted tail is noticed.
+        "audit-verify-chain": {"task": "audit.verify_chain", "schedule": crontab(minute=17)},
+        "audit-archive-daily": {"task": "audit.archive_daily", "schedule": crontab(hour=0, minute=30)},
     }
 
 

@@ -817,32 +817,6 @@ def abort_upload(user, upload: Upload) -> Upload:
     return upload
 
 
-def mark_stalled_uploads(now: datetime | None = None) -> int:
-    """Uploads with no progress for UPLOAD_STALLED_AFTER_SECONDS become `stalled` (shown to
-    customers and staff); the next progress report or credential request revives them."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.UPLOAD_STALLED_AFTER_SECONDS)
-    idle = Q(last_progress_at__lt=cutoff) | Q(last_progress_at__isnull=True, created_at__lt=cutoff)
-    stalled = list(
-        Upload.objects.filter(idle, status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING)).values_list(
-            "pk", flat=True
-        )
-    )
-    count = Upload.objects.filter(
-        pk__in=stalled, status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING)
-    ).update(status=Upload.Status.STALLED)
-    for upload in Upload.objects.filter(pk__in=stalled, status=Upload.Status.STALLED).select_related(
-        "project"
-    ):
-        audit.record(
-            "upload.stalled",
-            target=upload,
-            actor_label="system",
-            last_progress_at=str(upload.last_progress_at),
-        )
-    return count
-
-
 # Foreign writes -----------------------------------------------------------------------
 
 

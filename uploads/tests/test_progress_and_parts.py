@@ -139,14 +139,14 @@ class TestStalled:
 
         from django.utils import timezone
 
-        from uploads import services
+        from uploads import reconciliation
 
         settings.UPLOAD_STALLED_AFTER_SECONDS = 600
         idle = create(alice_client, tenants.project_a, 5000).json()
         busy = create(alice_client, tenants.project_a, 5000, name="b.dmp").json()
         progress(alice_client, busy, 100)
         Upload.objects.filter(pk=idle["id"]).update(created_at=timezone.now() - timedelta(minutes=11))
-        assert services.mark_stalled_uploads() == 1
+        assert reconciliation.mark_stalled() == 1
         assert Upload.objects.get(pk=idle["id"]).status == Upload.Status.STALLED
         assert Upload.objects.get(pk=busy["id"]).status == Upload.Status.UPLOADING
         assert AuditEvent.objects.filter(action="upload.stalled").count() == 1
