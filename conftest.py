@@ -170,11 +170,20 @@ def page(browser):
 
 
 def with_mfa(user):
-    """Staff must set up TOTP before they reach admin; tests that are not about that give
-    the user an authenticator first."""
+    """Give the user a TOTP authenticator (once). Staff must have one before they reach
+    admin, so make_user gives staff one unless a test is about setting it up."""
+    from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    TOTP.activate(user, generate_totp_secret())
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
+    return user
+
+
+def without_mfa(user):
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.filter(user=user).delete()
     return user
 
 
@@ -186,7 +195,7 @@ def with_mfa(user):
 def make_user(db):
     from django.contrib.auth.models import User
 
-    def make(email: str, *, staff: bool = False, superuser: bool = False) -> User:
+    def make(email: str, *, staff: bool = False, superuser: bool = False, mfa: bool | None = None) -> User:
         user = User.objects.create_user(
             username=email,
             email=email,
@@ -194,6 +203,8 @@ def make_user(db):
             is_staff=staff or superuser,
             is_superuser=superuser,
         )
+        if user.is_staff if mfa is None else mfa:
+            with_mfa(user)
         return user
 
     return make

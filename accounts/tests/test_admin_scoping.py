@@ -121,12 +121,20 @@ class TestProjectAdmin:
                 "slug": "q4-data",
                 "status": "open",
                 "quota_bytes": 10**12,
+                "grace_period_hours": 24,
+                "abandon_after_hours": 168,
                 "max_file_size": 10**11,
                 "uploads-TOTAL_FORMS": "0",
                 "uploads-INITIAL_FORMS": "0",
             },
         )
-        assert response.status_code == 302, response.content.decode()[:3000]
+        assert response.status_code == 302, (
+            response.context["adminform"].form.errors,
+            [
+                (f.formset.prefix, f.formset.errors, f.formset.non_form_errors())
+                for f in response.context["inline_admin_formsets"]
+            ],
+        )
         project = UploadProject.objects.get(slug="q4-data")
         assert project.key_prefix == "acme/q4-data/"
         assert project.created_by == tenants.consultant
@@ -140,6 +148,8 @@ class TestProjectAdmin:
                 "slug": "sneaky",
                 "status": "open",
                 "quota_bytes": 10**12,
+                "grace_period_hours": 24,
+                "abandon_after_hours": 168,
                 "max_file_size": 10**11,
                 "uploads-TOTAL_FORMS": "0",
                 "uploads-INITIAL_FORMS": "0",
@@ -166,6 +176,8 @@ class TestProjectAdmin:
                 "slug": "renamed",
                 "status": "open",
                 "quota_bytes": 10**12,
+                "grace_period_hours": 24,
+                "abandon_after_hours": 168,
                 "max_file_size": 10**11,
                 "uploads-TOTAL_FORMS": "1",
                 "uploads-INITIAL_FORMS": "1",

@@ -1,7 +1,6 @@
 """Consultants set an organisation's SSO and MFA rules in admin."""
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from accounts.models import Organization
 from audit.models import AuditEvent
@@ -9,7 +8,6 @@ from audit.models import AuditEvent
 
 @pytest.fixture
 def consultant_client(tenants, client):
-    TOTP.activate(tenants.consultant, generate_totp_secret())
     client.force_login(tenants.consultant)
     return client
 

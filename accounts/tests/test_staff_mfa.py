@@ -8,7 +8,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_tot
 
 from accounts.tests.conftest import password_sign_in
 from audit.models import AuditEvent
-from conftest import TEST_PASSWORD
+from conftest import TEST_PASSWORD, without_mfa
 
 
 def totp_code(secret: str) -> str:
@@ -24,6 +24,7 @@ def _one_step_tolerance(settings):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_is_sent_to_set_up_totp_before_admin(tenants, page, live_server):
+    without_mfa(tenants.consultant)
     page.goto(f"{live_server.url}/admin/")
     assert "/accounts/login/" in page.url
     password_sign_in(page, live_server.url, "consultant@example.com", next_url="/admin/")
@@ -54,7 +55,7 @@ def test_staff_is_sent_to_set_up_totp_before_admin(tenants, page, live_server):
 @pytest.mark.django_db(transaction=True)
 def test_staff_with_totp_gets_mfa_challenge(tenants, page, live_server):
     secret = generate_totp_secret()
-    TOTP.activate(tenants.consultant, secret)
+    TOTP.activate(without_mfa(tenants.consultant), secret)
 
     password_sign_in(page, live_server.url, "consultant@example.com", next_url="/admin/")
     assert "/accounts/2fa/authenticate/" in page.url
@@ -84,6 +85,7 @@ def test_password_only_post_to_admin_login_does_not_reach_admin(tenants, client)
 
 @pytest.mark.django_db
 def test_staff_password_sign_in_without_totp_is_held_at_setup(tenants, client):
+    without_mfa(tenants.consultant)
     response = client.post("/accounts/login/", {"login": "consultant@example.com", "password": TEST_PASSWORD})
     assert response.status_code == 302
     response = client.get("/admin/")
