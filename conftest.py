@@ -172,9 +172,12 @@ def page(browser):
 def with_mfa(user):
     """Staff must set up TOTP before they reach admin; tests that are not about that give
     the user an authenticator first."""
+    from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-    TOTP.activate(user, generate_totp_secret())
+    # Idempotent: a test may sign the same consultant in more than once.
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, generate_totp_secret())
     return user
 
 
