@@ -7,6 +7,7 @@ before and after values."""
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Model, QuerySet
 
 import audit
@@ -99,3 +100,11 @@ class StaffScopedAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj: Model) -> None:
         audit.record(f"admin.{obj._meta.model_name}.deleted", actor=request.user, target=obj)
         super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        # The "delete selected" action bypasses delete_model: one event per row, written in
+        # the same transaction as the delete so neither happens without the other.
+        with transaction.atomic():
+            for obj in queryset:
+                audit.record(f"admin.{obj._meta.model_name}.deleted", actor=request.user, target=obj)
+            super().delete_queryset(request, queryset)

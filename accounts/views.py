@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+import audit
 from accounts import invitations, sso
 from accounts.models import Organization
 
@@ -56,8 +57,17 @@ def _sso_url(hint: str) -> str:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitations.find_by_token(token)
     if invitation is None:
+        audit.record("invitation.refused", actor=request.user, reason="unknown")
         return render(request, "accounts/invitation_invalid.html", {"reason": "unknown"}, status=404)
     if not invitation.is_pending:
+        audit.record(
+            "invitation.refused",
+            actor=request.user,
+            target=invitation,
+            organization=invitation.organization,
+            email=invitation.email,
+            reason=invitation.status,
+        )
         return render(
             request,
             "accounts/invitation_invalid.html",

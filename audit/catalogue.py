@@ -35,86 +35,100 @@ BACKGROUND = "Verification and reconciliation"
 REFUSED = "Refused requests"
 AUDIT = "The audit log itself"
 
+# Admin models audited by accounts.admin_scoping.StaffScopedAdmin, and the verbs each can
+# have: invitations are created through accounts.invitations and never edited; uploads are
+# read-only in admin (a superuser may delete one).
 _ADMIN_MODELS = {
-    "organization": "an organisation",
-    "uploadproject": "an upload project",
-    "customeruser": "a customer user",
+    "organization": ("an organisation", ("created", "changed", "deleted")),
+    "uploadproject": ("an upload project", ("created", "changed", "deleted")),
+    "customeruser": ("a customer user", ("created", "changed", "deleted")),
+    "invitation": ("an invitation", ("deleted",)),
+    "upload": ("an upload record", ("deleted",)),
 }
 
 _actions: list[Action] = [
-    # Sign-in: accounts.signals (foundation); SSO refusals and MFA come with issue 3.
+    # Sign-in: accounts.signals (password sign-in, logout, MFA through allauth's signals) and
+    # accounts.adapters (rate limit, SSO).
     Action(
         "auth.login.succeeded",
         "A user signed in (password or SSO).",
         ("accounts.signals",),
-        ("method", "provider"),
+        (),
         SIGN_IN,
     ),
     Action(
         "auth.login.failed",
-        "A sign-in attempt failed; the identifier tried and the reason are kept, never the password.",
-        ("accounts.signals",),
-        ("identifier", "reason"),
+        "A sign-in attempt failed: a wrong password, the rate limit, or a wrong MFA code "
+        "(reason says which). The identifier tried is kept, never the password or code.",
+        ("accounts.signals", "accounts.adapters"),
+        ("identifier", "reason", "reauthentication"),
         SIGN_IN,
     ),
     Action("auth.logout", "A user signed out.", ("accounts.signals",), (), SIGN_IN),
+    Action(
+        "auth.sso.linked",
+        "An invited SSO identity was connected to its user (first SSO sign-in).",
+        ("accounts.adapters",),
+        ("email", "provider", "identity_providers"),
+        SIGN_IN,
+    ),
     Action(
         "auth.sso.refused",
         "An SSO identity was refused (not invited, email not verified, IdP or domain not allowed "
         "for the organisation, staff account). Nothing is created.",
         ("accounts.adapters",),
-        ("email", "provider", "identity_provider", "reason"),
+        ("email", "provider", "identity_providers", "reason"),
         SIGN_IN,
-        pending_from="issue-3",
+    ),
+    Action(
+        "auth.sso.failed",
+        "The SSO round trip failed (the IdP answered with an error or an invalid response).",
+        ("accounts.adapters",),
+        ("provider", "reason", "detail"),
+        SIGN_IN,
     ),
     Action(
         "mfa.enabled",
-        "A user turned on an MFA method (TOTP).",
-        ("accounts.mfa",),
-        ("method",),
+        "A user added an MFA authenticator (TOTP app, or the recovery codes that come with it).",
+        ("accounts.signals",),
+        ("type",),
         SIGN_IN,
-        pending_from="issue-3",
     ),
     Action(
         "mfa.disabled",
-        "A user turned off an MFA method.",
-        ("accounts.mfa",),
-        ("method",),
+        "A user removed an MFA authenticator.",
+        ("accounts.signals",),
+        ("type",),
         SIGN_IN,
-        pending_from="issue-3",
     ),
     Action(
-        "mfa.recovery_codes.generated",
-        "A user generated new MFA recovery codes (the codes are never recorded).",
-        ("accounts.mfa",),
-        (),
+        "mfa.reset",
+        "A user generated new MFA recovery codes, replacing the old ones (the codes are never recorded).",
+        ("accounts.signals",),
+        ("type",),
         SIGN_IN,
-        pending_from="issue-3",
     ),
-    # Invitations (issue 3).
+    # Invitations: accounts.invitations (the service) and accounts.views (the link).
     Action(
         "invitation.created",
         "A consultant invited an email address to an organisation with a role.",
         ("accounts.invitations",),
-        ("email", "role", "expires_at"),
+        ("email", "role"),
         INVITATIONS,
-        pending_from="issue-3",
     ),
     Action(
         "invitation.resent",
-        "A consultant sent an invitation again (new expiry).",
+        "A consultant sent an invitation again (new link and expiry).",
         ("accounts.invitations",),
-        ("email", "expires_at"),
+        ("email",),
         INVITATIONS,
-        pending_from="issue-3",
     ),
     Action(
         "invitation.accepted",
-        "The invited person accepted (local password or SSO).",
+        "The invited person accepted (method: password, sso or signed_in).",
         ("accounts.invitations",),
         ("email", "role", "method"),
         INVITATIONS,
-        pending_from="issue-3",
     ),
     Action(
         "invitation.revoked",
@@ -122,17 +136,16 @@ _actions: list[Action] = [
         ("accounts.invitations",),
         ("email",),
         INVITATIONS,
-        pending_from="issue-3",
     ),
     Action(
         "invitation.refused",
-        "An invitation link was used after expiry, after revocation or a second time.",
-        ("accounts.invitations",),
+        "An invitation link was opened that is unknown, expired, revoked or already accepted "
+        "(reason says which). The token is never recorded.",
+        ("accounts.views",),
         ("email", "reason"),
         INVITATIONS,
-        pending_from="issue-3",
     ),
-    # Memberships: accounts.admin (foundation).
+    # Memberships: accounts.admin.
     Action(
         "membership.added",
         "A customer user was added to an organisation with a role.",
@@ -154,54 +167,47 @@ _actions: list[Action] = [
         ("user", "role"),
         MEMBERS,
     ),
-    # Admin edits, with before/after values: accounts.admin_scoping (foundation).
+    # Admin edits, with before/after values: accounts.admin_scoping.
     *[
         Action(
             f"admin.{model}.{verb}",
             f"A consultant {verb} {label} in admin."
-            + (" Data holds every changed field's before and after value." if verb == "changed" else ""),
+            + (" Data holds every changed field's before and after value." if verb == "changed" else "")
+            + (' Also written for each row of a bulk "delete selected".' if verb == "deleted" else ""),
             ("accounts.admin_scoping",),
-            ("changes",),
+            ("changes",) if verb != "deleted" else (),
             ADMIN,
             emitted_as='f"admin.{obj._meta.model_name}.',
         )
-        for model, label in _ADMIN_MODELS.items()
-        for verb in ("created", "changed", "deleted")
+        for model, (label, verbs) in _ADMIN_MODELS.items()
+        for verb in verbs
     ],
-    # Storage API (issue 4).
+    # Storage API: uploads.services (called by uploads.api and uploads.admin).
     Action(
         "upload.created",
-        "A customer started an upload: name, path, size and the planned parts.",
+        "A customer started an upload (browser, or the AWS CLI path: source says which): name, "
+        "path, size, object key and the planned parts.",
         ("uploads.services",),
-        ("name", "relative_path", "size", "key", "part_size", "part_count", "batch_id"),
+        ("name", "relative_path", "size", "key", "part_size", "part_count", "source", "batch_id"),
         UPLOADS,
         customer_visible=True,
-        pending_from="issue-4",
     ),
     Action(
-        "credentials.issued",
-        "Temporary upload credentials were issued for one upload: expiry and scope (the object "
-        "key and allowed actions), never the secret or session token.",
+        "upload.credentials_issued",
+        "Temporary upload credentials were issued for one upload (browser or AWS CLI): expiry, "
+        "lifetime, scope (the session policy's actions and resources), the session name and "
+        "source identity CloudTrail shows, the access key id; never the secret or session token.",
         ("uploads.services",),
-        ("expires_at", "duration_seconds", "scope", "key", "actions", "role_session_name", "source_identity"),
+        ("expires_at", "seconds", "scope", "access_key_id", "session_name", "source_identity"),
         UPLOADS,
-        pending_from="issue-4",
-    ),
-    Action(
-        "credentials.cli_issued",
-        "Credentials for the AWS CLI path were issued for one server-created key.",
-        ("uploads.services",),
-        ("expires_at", "duration_seconds", "scope", "key", "actions", "name", "size"),
-        UPLOADS,
-        pending_from="issue-4",
     ),
     Action(
         "credentials.revoked",
-        "Live credentials of a removed member or closed project were revoked.",
+        "Live credentials were revoked through the bucket policy: a removed member's source "
+        "identity, or a closed project's prefix.",
         ("uploads.services",),
-        ("source_identity", "reason", "until"),
+        ("source_identity", "prefix", "reason", "until"),
         UPLOADS,
-        pending_from="issue-4",
     ),
     Action(
         "upload.completed",
@@ -210,24 +216,41 @@ _actions: list[Action] = [
         ("size", "version_id", "etag", "checksum_crc64nvme", "checksum_sha256"),
         UPLOADS,
         customer_visible=True,
-        pending_from="issue-4",
     ),
     Action(
         "upload.aborted",
-        "An upload was aborted, by the customer or by reconciliation (reason says which).",
+        "An upload was aborted, by the customer (uploads.services, by=customer) or by "
+        "reconciliation (uploads.tasks, reason says why).",
         ("uploads.services", "uploads.tasks"),
-        ("reason", "status"),
+        ("by", "reason", "status"),
         UPLOADS,
         customer_visible=True,
-        pending_from="issue-4, issue-6",
+        pending_from="issue-6",
     ),
     Action(
-        "upload.downloaded",
-        "A consultant downloaded a received file (presigned GET of the recorded version).",
-        ("uploads.admin",),
-        ("version_id", "expires_at"),
+        "upload.stalled",
+        "An upload had no progress for UPLOAD_STALLED_AFTER_SECONDS and was marked stalled.",
+        ("uploads.services",),
+        ("last_progress_at",),
         UPLOADS,
-        pending_from="issue-4",
+        customer_visible=True,
+    ),
+    Action(
+        "upload.downloaded_by_staff",
+        "A consultant downloaded a received file (presigned GET of the recorded version, "
+        "expires_in seconds).",
+        ("uploads.services",),
+        ("version_id", "expires_in"),
+        UPLOADS,
+    ),
+    Action(
+        "upload.tampering_detected",
+        "Something wrote to an upload's key outside the portal: the multipart upload vanished "
+        "before completion, or after the credentials expired a foreign version or multipart "
+        "upload was found (aborted or flagged; the recorded version still counts).",
+        ("uploads.services",),
+        ("findings", "reason", "detail"),
+        UPLOADS,
     ),
     # Background work (issue 6).
     Action(
@@ -241,18 +264,10 @@ _actions: list[Action] = [
     ),
     Action(
         "upload.failed",
-        "Verification failed (reason says which check).",
-        ("uploads.tasks",),
-        ("reason", "expected", "actual"),
-        BACKGROUND,
-        customer_visible=True,
-        pending_from="issue-6",
-    ),
-    Action(
-        "upload.stalled",
-        "An upload had no progress for the configured time.",
-        ("uploads.tasks",),
-        ("last_progress_at", "bytes_confirmed"),
+        "An upload failed: at completion the checksum or size S3 stored did not match "
+        "(uploads.services), or verification failed (uploads.tasks). Reason says which check.",
+        ("uploads.services", "uploads.tasks"),
+        ("reason", "expected", "actual", "received", "s3_error"),
         BACKGROUND,
         customer_visible=True,
         pending_from="issue-6",
@@ -267,15 +282,6 @@ _actions: list[Action] = [
         pending_from="issue-6",
     ),
     Action(
-        "upload.tampering",
-        "A foreign object version or multipart upload was found on an upload's key and flagged "
-        "(the recorded version still counts).",
-        ("uploads.tasks",),
-        ("key", "version_id", "recorded_version_id", "reason"),
-        BACKGROUND,
-        pending_from="issue-6",
-    ),
-    Action(
         "project.closed",
         "A project passed its deadline and was closed.",
         ("uploads.tasks",),
@@ -283,16 +289,24 @@ _actions: list[Action] = [
         BACKGROUND,
         pending_from="issue-6",
     ),
-    # Refused requests: views that raise Http404/PermissionDenied (audit.context) and the
-    # storage API's JSON errors (issue 4).
+    # Refused requests.
     Action(
         "request.refused",
-        "A request was refused: a cross-tenant or unknown id, a forbidden page, a viewer trying "
-        "to upload, bad input, a closed project, a quota or size limit. The code and path say which.",
+        "A request was refused before any rule ran: another tenant's or an unknown id (pages "
+        "via audit.context, the JSON API via uploads.api), a forbidden page, or API input that "
+        "does not parse. The code, status and path say which.",
         ("audit.context", "uploads.api"),
         ("code", "message", "method", "path", "status"),
         REFUSED,
-        pending_from="issue-4",
+    ),
+    Action(
+        "upload.refused",
+        "The upload rules refused a request: a viewer trying to upload, a bad name, size or "
+        "checksum, a closed project, a quota or size limit, someone else's upload, parts that "
+        "do not match the plan. Reason is the code the customer saw.",
+        ("uploads.services",),
+        ("reason", "message", "name", "size", "upload_status", "problems"),
+        REFUSED,
     ),
     # The audit log itself (this app).
     Action(

@@ -18,6 +18,11 @@ SECRET_KEY_WORDS = ("password", "secret", "token", "credential", "private", "ses
 # Keys that contain a secret word but are fine: names, not values.
 SAFE_KEYS = frozenset({"code", "source_identity", "role_session_name"})
 
+# Keys whose value is a known public identifier, kept when it has exactly that shape: an
+# access key id is not a secret (AWS says so) and is what CloudTrail lists, so the event
+# can be matched to the S3 requests made with the credentials. Anywhere else it is redacted.
+IDENTIFIER_VALUES = {"access_key_id": re.compile(r"^(?:AKIA|ASIA)[A-Z0-9]{16}$")}
+
 _SECRET_VALUE_PATTERNS = [
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),  # AWS access key ids
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # JWTs
@@ -52,6 +57,10 @@ def clean_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key not in ALLOWED_FIELDS or _secret_key(key):
             dropped.append(key)
+            continue
+        shape = IDENTIFIER_VALUES.get(key)
+        if shape is not None and isinstance(value, str) and shape.fullmatch(value):
+            cleaned[key] = value
             continue
         cleaned[key] = _scrub_value(value)
     if dropped:

@@ -34,7 +34,7 @@ from uploads.models import UploadProject  # noqa: E402
 ORGS, PROJECTS_PER_ORG, CUSTOMERS = 50, 4, 500
 ACTIONS = [
     ("upload.created", 30),
-    ("credentials.issued", 30),
+    ("upload.credentials_issued", 30),
     ("upload.completed", 12),
     ("upload.verified", 10),
     ("auth.login.succeeded", 8),

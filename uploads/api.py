@@ -18,6 +18,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+import audit
 from uploads import services
 from uploads.models import Upload
 from uploads.services import UploadRefused
@@ -45,6 +46,22 @@ def _error(request: HttpRequest, status: int, code: str, message: str):
     return api.create_response(request, {"code": code, "message": message}, status=status)
 
 
+def _refused(request: HttpRequest, status: int, code: str, message: str):
+    """An error answered before any upload rule ran (those audit themselves as
+    upload.refused): a foreign or unknown id, or input that does not parse. Ninja turns
+    Http404 into a response itself, so audit.context's middleware never sees it."""
+    audit.record(
+        "request.refused",
+        actor=request.user,
+        code=code,
+        message=message,
+        status=status,
+        method=request.method,
+        path=request.path[:500],
+    )
+    return _error(request, status, code, message)
+
+
 @api.exception_handler(UploadRefused)
 def refused(request, exc: UploadRefused):
     return _error(request, exc.status, exc.code, exc.message)
@@ -52,7 +69,7 @@ def refused(request, exc: UploadRefused):
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return _error(request, 404, "not_found", "No such project or upload, or it is not yours to see.")
+    return _refused(request, 404, "not_found", "No such project or upload, or it is not yours to see.")
 
 
 @api.exception_handler(AuthenticationError)
@@ -73,7 +90,7 @@ def invalid(request, exc: NinjaValidationError):
     for err in exc.errors:
         loc = ".".join(str(x) for x in err.get("loc", [])[1:]) or "body"
         fields.append(f"{loc}: {err.get('msg', 'invalid')}")
-    return _error(request, 422, "invalid_request", "The request is not valid: " + "; ".join(fields[:5]))
+    return _refused(request, 422, "invalid_request", "The request is not valid: " + "; ".join(fields[:5]))
 
 
 # Schemas -----------------------------------------------------------------------------

@@ -450,6 +450,8 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
         access_key_id=creds.access_key_id,
         session_name=session_name(user, upload),
         source_identity=source_identity(user),
+        # What the credentials can do, as the session policy granted it.
+        scope=[{"actions": st["Action"], "resources": st["Resource"]} for st in policy["Statement"]],
     )
     if upload.status not in ACTIVE:
         refuse(

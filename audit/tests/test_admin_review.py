@@ -5,6 +5,7 @@ from django.utils import timezone
 
 import audit
 from audit.models import AuditEvent
+from conftest import with_mfa
 
 CHANGELIST = "admin:audit_auditevent_changelist"
 
@@ -23,7 +24,7 @@ def shown(response) -> list[str]:
 class TestAdminReview:
     def test_a_consultant_sees_only_their_organisations_events(self, client, tenants):
         seed(tenants)
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response = client.get(reverse(CHANGELIST))
         assert response.status_code == 200
         assert shown(response) == [
@@ -33,7 +34,7 @@ class TestAdminReview:
         assert "ledger.csv" not in response.content.decode()
 
     def test_a_superuser_sees_every_event(self, client, tenants, make_user):
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         seed(tenants)
         response = client.get(reverse(CHANGELIST))
         assert len(shown(response)) == 5  # the four above and the superuser's own sign-in
@@ -41,7 +42,7 @@ class TestAdminReview:
     def test_a_foreign_event_detail_answers_like_a_missing_one(self, client, tenants):
         seed(tenants)
         foreign = AuditEvent.objects.get(project=tenants.project_b)
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response = client.get(reverse("admin:audit_auditevent_change", args=[foreign.pk]), follow=True)
         assert "doesn’t exist" in response.content.decode()
 
@@ -53,7 +54,7 @@ class TestAdminReview:
 
     def test_it_filters_by_organisation_project_actor_action_and_date(self, client, tenants, make_user):
         seed(tenants)
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         url = reverse(CHANGELIST)
         assert shown(client.get(url, {"organization": tenants.org_b.pk})) == [
             "upload.created:bob@globex.example"
@@ -68,7 +69,7 @@ class TestAdminReview:
         assert shown(client.get(url, {"created_at__gte": tomorrow})) == []
 
     def test_it_searches_actor_target_and_exact_action(self, client, tenants, make_user):
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         seed(tenants)
         url = reverse(CHANGELIST)
         assert len(shown(client.get(url, {"q": "globex"}))) == 1
@@ -80,7 +81,7 @@ class TestAdminReview:
     def test_it_searches_by_ip_address(self, client, tenants, make_user):
         from audit.context import RequestContext, current_request
 
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         token = current_request.set(RequestContext(ip="203.0.113.7", user_agent=""))
         audit.record("auth.logout", actor=tenants.alice, target=tenants.alice)
         current_request.reset(token)
@@ -91,7 +92,7 @@ class TestAdminReview:
     def test_the_detail_shows_pretty_json_and_the_hash(self, client, tenants):
         seed(tenants)
         event = AuditEvent.objects.get(action="upload.created", project=tenants.project_a)
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         page = client.get(reverse("admin:audit_auditevent_change", args=[event.pk])).content.decode()
         pretty = '{\n  "name": "dump.dmp",\n  "size": 10\n}'.replace('"', "&quot;")
         assert f'<pre class="audit-data">{pretty}</pre>' in page
@@ -101,7 +102,7 @@ class TestAdminReview:
     def test_nobody_can_add_change_or_delete(self, client, tenants, make_user):
         seed(tenants)
         event = AuditEvent.objects.first()
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
         assert (
             client.post(
@@ -120,7 +121,7 @@ class TestAdminReview:
 
         monkeypatch.setattr(audit_admin, "COUNT_CAP", 3)
         seed(tenants)
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         response = client.get(reverse(CHANGELIST))
         assert "More than 3 events match" in response.content.decode()
 
@@ -129,7 +130,7 @@ class TestDateFilter:
     def test_a_date_range_shows_exactly_the_events_inside_it(self, client, tenants, make_user, monkeypatch):
         from datetime import UTC, datetime
 
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         for day in (1, 2, 3):
             moment = datetime(2026, 10, day, 12, tzinfo=UTC)
             monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
@@ -147,7 +148,7 @@ class TestDateFilter:
         assert later == ["auth.logout:october-3", "auth.logout:october-2"]
 
     def test_a_malformed_date_is_refused_without_an_error_page(self, client, tenants, make_user):
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         response = client.get(reverse(CHANGELIST), {"created_at__gte": "not-a-date"})
         assert response.status_code == 302
         assert "e=1" in response["Location"]

@@ -5,6 +5,7 @@ from django.urls import reverse
 import audit
 from audit.models import AppendOnlyError, AuditEvent
 from audit.tests.helpers import raw_sql
+from conftest import with_mfa
 
 
 class TestAppendOnly:
@@ -58,7 +59,7 @@ class TestAppendOnly:
         tenants.bob.delete()
         tenants.project_b.delete()
         tenants.org_b.delete()
-        client.force_login(make_user("root@example.com", superuser=True))
+        client.force_login(with_mfa(make_user("root@example.com", superuser=True)))
         listing = client.get(reverse("admin:audit_auditevent_changelist"))
         assert "bob@globex.example" in listing.content.decode()
         detail = client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))

@@ -34,6 +34,15 @@ class TestDataAllowlist:
         assert secret not in event.data["message"]
         assert jwt not in event.data["message"]
 
+    def test_it_keeps_an_access_key_id_only_under_its_own_key_and_shape(self, db):
+        secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        kept = audit.record(
+            "upload.credentials_issued", actor_label="a", access_key_id="ASIAIOSFODNN7EXAMPLE"
+        )
+        assert kept.data["access_key_id"] == "ASIAIOSFODNN7EXAMPLE"
+        smuggled = audit.record("upload.credentials_issued", actor_label="a", access_key_id=f"x {secret}")
+        assert secret not in smuggled.data["access_key_id"]
+
     def test_it_keeps_checksums_and_file_names(self, db):
         sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
         event = audit.record(

@@ -7,6 +7,7 @@ from django.urls import reverse
 import audit
 from audit.export import safe_cell
 from audit.models import AuditEvent
+from conftest import with_mfa
 
 
 def export(client, fmt: str, **params) -> tuple:
@@ -20,7 +21,7 @@ class TestExport:
         audit.record("upload.created", actor=tenants.alice, target=tenants.project_a, name="a.dmp", size=1)
         audit.record("upload.aborted", actor=tenants.alice, target=tenants.project_a, reason="cancelled")
         audit.record("upload.created", actor=tenants.bob, target=tenants.project_b, name="b.dmp", size=2)
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response, body = export(client, "csv", action="upload.created")
         assert response.streaming
         assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -35,7 +36,7 @@ class TestExport:
             audit.record(
                 "upload.created", actor=tenants.alice, target=tenants.project_a, name=f"{i}.dmp", size=i
             )
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response, body = export(client, "jsonl")
         assert response["Content-Type"] == "application/x-ndjson; charset=utf-8"
         rows = [json.loads(line) for line in body.splitlines()]
@@ -58,7 +59,7 @@ class TestExport:
         assert safe_cell("plain") == "plain"
 
     def test_it_is_audited_with_format_and_filters(self, client, tenants):
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         export(client, "csv", organization=tenants.org_a.pk)
         event = AuditEvent.objects.get(action="audit.exported")
         assert event.actor_label == "consultant@example.com"
@@ -66,7 +67,7 @@ class TestExport:
 
     def test_it_exports_only_the_consultants_organisations(self, client, tenants):
         audit.record("upload.created", actor=tenants.bob, target=tenants.project_b, name="b.dmp", size=2)
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         _, body = export(client, "jsonl")
         assert "b.dmp" not in body
         _, body = export(client, "jsonl", organization=tenants.org_b.pk)
@@ -76,7 +77,7 @@ class TestExport:
         client.force_login(tenants.alice)
         response, _ = export(client, "csv")
         assert response.status_code == 302
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response, _ = export(client, "xlsx")
         assert response.status_code == 404
         assert not AuditEvent.objects.filter(action="audit.exported").exists()

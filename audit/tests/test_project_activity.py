@@ -53,7 +53,9 @@ class TestProjectActivity:
 
     def test_it_shows_nothing_but_upload_activity(self, client, tenants):
         audit.record("membership.added", actor=tenants.consultant, target=tenants.project_a, user="x")
-        audit.record("credentials.issued", actor=tenants.alice, target=tenants.project_a, key="acme/oracle/k")
+        audit.record(
+            "upload.credentials_issued", actor=tenants.alice, target=tenants.project_a, key="acme/oracle/k"
+        )
         audit.record("admin.uploadproject.changed", actor=tenants.consultant, target=tenants.project_a)
         client.force_login(tenants.alice)
         assert activity_rows(client, tenants.project_a) == []

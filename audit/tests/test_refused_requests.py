@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from conftest import with_mfa
 
 
 class TestRefusedRequests:
@@ -21,7 +22,7 @@ class TestRefusedRequests:
         }
 
     def test_a_forbidden_admin_page_is_recorded(self, client, tenants):
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         response = client.get(reverse("admin:audit_auditevent_add"))
         assert response.status_code == 403
         assert AuditEvent.objects.get(action="request.refused").data["code"] == "forbidden"

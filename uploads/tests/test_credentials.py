@@ -105,5 +105,15 @@ class TestCredentials:
         up = create(alice_client, tenants.project_a, 5000).json()
         post_json(alice_client, f"/api/uploads/{up['id']}/credentials")
         data = AuditEvent.objects.get(action="upload.credentials_issued").data
-        assert set(data) == {"expires_at", "seconds", "access_key_id", "session_name", "source_identity"}
+        assert set(data) == {
+            "expires_at",
+            "seconds",
+            "access_key_id",
+            "session_name",
+            "source_identity",
+            "scope",
+        }
+        assert data["scope"] == [
+            {"actions": "s3:PutObject", "resources": f"arn:aws:s3:::{bucket}/{up['key']}"}
+        ]
         json.dumps(data)

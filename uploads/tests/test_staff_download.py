@@ -3,6 +3,7 @@ import urllib.parse
 import urllib.request
 
 from audit.models import AuditEvent
+from conftest import with_mfa
 from uploads import s3
 from uploads.tests.helpers import create, upload_fully
 
@@ -17,7 +18,7 @@ class TestStaffDownload:
         done = upload_fully(alice_client, tenants.project_a, data)
         # A later PUT over the key (e.g. with still-valid credentials) must not be served.
         s3.put_object(f"acme/oracle/{done['id']}/dump.dmp", b"tampered")
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         page = client.get(f"/admin/uploads/upload/{done['id']}/change/").content.decode()
         assert download_url(done["id"]) in page
         resp = client.get(download_url(done["id"]))
@@ -33,7 +34,7 @@ class TestStaffDownload:
 
     def test_another_teams_consultant_gets_404(self, client, alice_client, tenants, bucket):
         done = upload_fully(alice_client, tenants.project_a, os.urandom(5000))
-        client.force_login(tenants.other_consultant)
+        client.force_login(with_mfa(tenants.other_consultant))
         assert client.get(download_url(done["id"])).status_code == 404
         assert not AuditEvent.objects.filter(action="upload.downloaded_by_staff").exists()
 
@@ -44,7 +45,7 @@ class TestStaffDownload:
 
     def test_unfinished_uploads_cannot_be_downloaded(self, client, alice_client, tenants, bucket):
         up = create(alice_client, tenants.project_a, 5000).json()
-        client.force_login(tenants.consultant)
+        client.force_login(with_mfa(tenants.consultant))
         resp = client.get(download_url(up["id"]), follow=True)
         assert b"Only received files can be downloaded." in resp.content
         assert not AuditEvent.objects.filter(action="upload.downloaded_by_staff").exists()

@@ -1,0 +1,159 @@
+"""How the uploads app's audited actions happen, for audit/tests/test_catalogue_coverage.py:
+the JSON API as the browser calls it, parts sent to moto with the vended credentials, staff
+in admin, and the service functions the periodic tasks call."""
+
+import os
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.tests.scenarios import Ctx, scenario, staff
+from uploads import s3, services
+from uploads.models import Upload
+from uploads.tests.helpers import (
+    KIB,
+    create,
+    credentials_of,
+    post_json,
+    send_parts,
+    sha256_hex,
+    upload_fully,
+)
+
+
+def _storage(ctx: Ctx) -> None:
+    """A clean moto bucket (versioned, as in production) and small parts, like the uploads
+    tests' `bucket` fixture."""
+    settings = ctx.request.getfixturevalue("settings")
+    ctx.request.getfixturevalue("moto")
+    settings.UPLOAD_MIN_PART_SIZE = 4 * KIB
+    settings.UPLOAD_PART_SIZE_UNIT = KIB
+    settings.UPLOAD_BUCKET = "test-uploads"
+    s3.create_bucket()
+    s3.enable_bucket_versioning()
+
+
+def _alice(ctx: Ctx):
+    _storage(ctx)
+    ctx.client.force_login(ctx.tenants.alice)
+    return ctx.client
+
+
+def _started(ctx: Ctx, size: int = 9000) -> dict:
+    response = create(_alice(ctx), ctx.tenants.project_a, size)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+@scenario("upload.created")
+def start_an_upload(ctx: Ctx) -> None:
+    _started(ctx)
+
+
+@scenario("upload.credentials_issued")
+def ask_for_credentials(ctx: Ctx) -> None:
+    up = _started(ctx)
+    assert post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").status_code == 200
+    # The AWS CLI path issues them too, for a key the server creates.
+    path = f"/api/projects/{ctx.tenants.project_a.pk}/cli-credentials"
+    assert post_json(ctx.client, path, {"name": "cli.dmp", "size": 4096}).status_code == 201
+
+
+@scenario("upload.completed")
+def finish_an_upload(ctx: Ctx) -> None:
+    upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(9000))
+
+
+@scenario("upload.aborted")
+def cancel_an_upload(ctx: Ctx) -> None:
+    up = _started(ctx)
+    assert post_json(ctx.client, f"/api/uploads/{up['id']}/abort").status_code == 200
+
+
+@scenario("upload.failed")
+def complete_with_the_wrong_checksum(ctx: Ctx) -> None:
+    data = os.urandom(9000)
+    up = _started(ctx, len(data))
+    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    send_parts(creds, up, data)
+    wrong_crc = "AAAAAAAAAAA="  # well-formed, but not this file's CRC64NVME
+    body = {"checksum_crc64nvme": wrong_crc, "checksum_sha256": sha256_hex(data)}
+    response = post_json(ctx.client, f"/api/uploads/{up['id']}/complete", body)
+    assert response.json()["code"] == "checksum_mismatch"
+
+
+@scenario("upload.stalled")
+def leave_an_upload_idle(ctx: Ctx) -> None:
+    up = _started(ctx)
+    settings = ctx.request.getfixturevalue("settings")
+    later = timezone.now() + timedelta(seconds=settings.UPLOAD_STALLED_AFTER_SECONDS + 60)
+    assert services.mark_stalled_uploads(now=later) == 1
+    assert Upload.objects.get(pk=up["id"]).status == Upload.Status.STALLED
+
+
+@scenario("upload.tampering_detected")
+def write_beside_the_portal(ctx: Ctx) -> None:
+    # The credentials can PUT the key directly; once they expire the portal finds the version.
+    up = _started(ctx)
+    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    s3.client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
+    upload = Upload.objects.get(pk=up["id"])
+    assert services.check_foreign_writes(upload)
+
+
+@scenario("upload.downloaded_by_staff")
+def consultant_downloads_a_file(ctx: Ctx) -> None:
+    done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(5000))
+    ctx.client.force_login(staff(ctx.tenants.consultant))
+    response = ctx.client.get(reverse("admin:uploads_upload_download", args=[done["id"]]))
+    assert response.status_code == 302 and "X-Amz-Signature" in response["Location"]
+
+
+@scenario("credentials.revoked")
+def remove_a_member_with_live_credentials(ctx: Ctx) -> None:
+    up = _started(ctx)
+    assert post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").status_code == 200
+    rev = services.revoke_user_credentials(
+        ctx.tenants.alice, "membership removed", actor=ctx.tenants.consultant, organization=ctx.tenants.org_a
+    )
+    assert rev is not None
+
+
+@scenario("upload.refused")
+def viewer_tries_to_upload(ctx: Ctx) -> None:
+    _storage(ctx)
+    ctx.client.force_login(ctx.tenants.victor)
+    response = create(ctx.client, ctx.tenants.project_a, 1000)
+    assert response.status_code == 403 and response.json()["code"] == "not_allowed"
+
+
+@scenario("request.refused")
+def use_another_tenants_ids(ctx: Ctx) -> None:
+    from audit.tests.helpers import events_since, last_id
+
+    _alice(ctx)
+    # A page: the context middleware records the Http404.
+    before = last_id()
+    response = ctx.client.get(reverse("project_detail", args=[ctx.tenants.project_b.pk]))
+    assert response.status_code == 404
+    assert events_since(before, "request.refused").exists(), "the page refused without recording it"
+    # The JSON API answers 404 itself; it must record too.
+    before = last_id()
+    response = create(ctx.client, ctx.tenants.project_b, 10)
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert events_since(before, "request.refused").exists(), "the API refused without recording it"
+    # Input that does not parse.
+    before = last_id()
+    response = post_json(ctx.client, f"/api/projects/{ctx.tenants.project_a.pk}/uploads", {"size": "big"})
+    assert response.status_code == 422
+    assert events_since(before, "request.refused").exists(), "bad input was refused without recording it"
+
+
+@scenario("admin.upload.deleted")
+def superuser_deletes_an_upload_record(ctx: Ctx) -> None:
+    up = _started(ctx)
+    ctx.client.force_login(ctx.superuser())
+    url = reverse("admin:uploads_upload_delete", args=[up["id"]])
+    assert ctx.client.post(url, {"post": "yes"}).status_code == 302
+    assert not Upload.objects.filter(pk=up["id"]).exists()
