@@ -107,7 +107,13 @@ class MotoServer:
     def set_auth(self, enforce: bool) -> None:
         """Turn moto's IAM-auth mode on (signatures and policies checked) or off."""
         body = b"0" if enforce else b"inf"
-        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=body, method="POST")
+        # moto reads the raw body; a form content type (urllib's default) would hide it.
+        req = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
         urllib.request.urlopen(req, timeout=10).read()
 
     def stop(self) -> None:
@@ -122,9 +128,7 @@ class MotoServer:
 def moto_server():
     # Parts as small as 1 KiB, so tests can exercise thousands of parts without big files;
     # the portal's own minimum is a setting the tests lower to match.
-    server = MotoServer(
-        {"S3_UPLOAD_PART_MIN_SIZE": "1024", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": "1048576"}
-    )
+    server = MotoServer({"S3_UPLOAD_PART_MIN_SIZE": "1024", "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": "1048576"})
     yield server
     server.stop()
 
@@ -172,7 +176,10 @@ def make_user(db):
 
     def make(email: str, *, staff: bool = False, superuser: bool = False) -> User:
         user = User.objects.create_user(
-            username=email, email=email, password=TEST_PASSWORD, is_staff=staff or superuser,
+            username=email,
+            email=email,
+            password=TEST_PASSWORD,
+            is_staff=staff or superuser,
             is_superuser=superuser,
         )
         return user

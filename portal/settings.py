@@ -173,6 +173,16 @@ UPLOADER_ROLE_ARN = env.str(
 UPLOAD_KMS_KEY_ID = env.str("UPLOAD_KMS_KEY_ID", default="")
 # Lifetime of credentials vended to browsers and the CLI; STS allows 900 s and up.
 UPLOAD_CREDENTIALS_SECONDS = env.int("UPLOAD_CREDENTIALS_SECONDS", default=900)
+# The AWS CLI cannot refresh vended credentials mid-copy, so it gets a longer lifetime
+# (role chaining caps AssumeRole at one hour).
+UPLOAD_CLI_CREDENTIALS_SECONDS = env.int("UPLOAD_CLI_CREDENTIALS_SECONDS", default=3600)
+for _name in ("UPLOAD_CREDENTIALS_SECONDS", "UPLOAD_CLI_CREDENTIALS_SECONDS"):
+    if not 900 <= vars()[_name] <= 3600:
+        raise environ.ImproperlyConfigured(f"{_name} must be between 900 and 3600 seconds")
+# Presigned staff downloads live at most this long.
+STAFF_DOWNLOAD_SECONDS = min(env.int("STAFF_DOWNLOAD_SECONDS", default=900), 900)
+# /progress calls closer together than this are answered but not acted on.
+UPLOAD_PROGRESS_INTERVAL_SECONDS = env.int("UPLOAD_PROGRESS_INTERVAL_SECONDS", default=30)
 # Part planning: S3 allows 5 MiB..5 GiB per part and 10,000 parts. Tests lower these.
 UPLOAD_MIN_PART_SIZE = env.int("UPLOAD_MIN_PART_SIZE", default=8 * 1024 * 1024)
 UPLOAD_PART_SIZE_UNIT = env.int("UPLOAD_PART_SIZE_UNIT", default=1024 * 1024)

@@ -1,9 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import Q, Sum
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
+from uploads import services
 from uploads.models import Upload, UploadProject
 
 UPLOAD_COLUMNS = ["display_path", "status", "human_size", "uploaded_by", "created_at", "completed_at"]
@@ -80,7 +84,40 @@ class UploadAdmin(StaffScopedAdmin):
     list_select_related = ["project__organization", "uploaded_by"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Upload._meta.fields]
+        return ["download", *[f.name for f in Upload._meta.fields]]
+
+    @admin.display(description="Download")
+    def download(self, obj):
+        if obj is None or obj.status not in Upload.RECEIVED or not obj.version_id:
+            return "Available once the file is received."
+        url = reverse("admin:uploads_upload_download", args=[obj.pk])
+        return format_html(
+            '<a class="button" href="{}" rel="noreferrer">Download the received version</a> '
+            "(a link valid for 15 minutes; the download is audited)",
+            url,
+        )
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<uuid:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="uploads_upload_download",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def download_view(self, request, object_id):
+        # get_queryset is scoped to the consultant's teams: a foreign upload is a 404.
+        upload = self.get_queryset(request).filter(pk=object_id).first()
+        if upload is None or not self.has_view_permission(request, upload):
+            raise Http404("No such upload.")
+        try:
+            url = services.staff_download_url(request.user, upload)
+        except services.UploadRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:uploads_upload_change", args=[upload.pk]))
+        return HttpResponseRedirect(url)
 
     def has_add_permission(self, request):
         return False

@@ -140,6 +140,14 @@ class Upload(models.Model):
     declared_sha256 = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 the customer declared, e.g. from sha256sum."
     )
+
+    class Source(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        CLI = "cli", "AWS CLI"
+
+    # Browser uploads use the multipart upload the portal created; CLI uploads let the AWS
+    # CLI run its own and the portal checks the object when the customer says it is done.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.BROWSER)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CREATED, db_index=True)
     status_reason = models.TextField(blank=True)
     bytes_confirmed = models.BigIntegerField(default=0)
@@ -149,6 +157,9 @@ class Upload(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     last_progress_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the last credentials vended for this upload expire: until then the holder can
+    # still PUT to the key, so the final foreign-version check waits for it.
+    credentials_expire_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -171,3 +182,46 @@ class Upload(models.Model):
         if not self.size:
             return 0
         return min(100, int(self.bytes_confirmed * 100 / self.size))
+
+
+class UploadPart(models.Model):
+    """What the browser reported about one part (through /progress), so a resumed upload
+    can compare re-hashed parts with what was sent before. S3's ListParts is the truth
+    about which parts exist; this is the client's claim about their content."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    size = models.BigIntegerField(null=True, blank=True)
+    checksum_crc64nvme = models.CharField(max_length=24, blank=True)
+    etag = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["upload", "number"]
+        constraints = [models.UniqueConstraint(fields=["upload", "number"], name="one_row_per_part")]
+
+    def __str__(self) -> str:
+        return f"part {self.number} of {self.upload_id}"
+
+
+class CredentialRevocation(models.Model):
+    """A deny written into the bucket policy to cut off live vended credentials before they
+    expire: every request of one source identity (a removed member), or PutObject under
+    one project prefix (a closed project). Dropped from the policy once every credential it
+    could concern has expired."""
+
+    class Kind(models.TextChoices):
+        IDENTITY = "identity", "Source identity"
+        PREFIX = "prefix", "Key prefix"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=255)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value} until {self.expires_at:%Y-%m-%d %H:%M}"

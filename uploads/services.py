@@ -1,9 +1,72 @@
-"""Business rules for upload projects and uploads. Views, admin actions and tasks call
-these, so each rule has one home."""
+"""Business rules for upload projects and uploads. Views, the API, admin actions and tasks
+call these, so each rule has one home. S3 and STS are reached only through uploads.s3."""
 
-from django.db.models import Sum
+from __future__ import annotations
 
-from uploads.models import Upload, UploadProject
+import base64
+import binascii
+import logging
+import math
+import re
+import shlex
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet, Sum
+from django.utils import timezone
+
+import audit
+from uploads import s3
+from uploads.models import CredentialRevocation, Upload, UploadPart, UploadProject
+from uploads.tenancy import Tenancy
+
+logger = logging.getLogger(__name__)
+
+# Statuses in which the customer may still send parts (and so get credentials).
+ACTIVE = (Upload.Status.CREATED, Upload.Status.UPLOADING, Upload.Status.STALLED)
+# Characters allowed in object keys: nothing that is a wildcard or variable in an IAM
+# policy resource (`*`, `?`, `${`) and nothing a client must percent-encode to sign.
+SAFE_KEY_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
+SAFE_SEGMENT_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+# The readable tail of a key; the rest is org/project/upload-id. Short keys keep the
+# session policy far below STS's 2,048-character limit.
+MAX_SAFE_PATH = 200
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
+WINDOWS_RESERVED = (
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
+)
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+CONTENT_TYPE_RE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
+)
+SOURCE_IDENTITY_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+
+
+class UploadRefused(Exception):
+    """A request the rules refuse. `code` and `message` go to the customer as they are."""
+
+    def __init__(self, code: str, message: str, status: int = 409):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def refuse(code: str, message: str, status: int = 409, *, user=None, target=None, project=None, **data):
+    """Audit a refusal and raise it. Refusals on bad input change nothing else."""
+    audit.record(
+        "upload.refused", actor=user, target=target, project=project, reason=code, message=message, **data
+    )
+    raise UploadRefused(code, message, status)
+
+
+# Read-side helpers used by the project page -------------------------------------------
 
 
 def quota_used(project: UploadProject) -> int:
@@ -20,3 +83,879 @@ def in_progress_uploads(project: UploadProject):
 
 def completed_uploads(project: UploadProject):
     return project.uploads.exclude(status__in=Upload.IN_PROGRESS).select_related("uploaded_by")
+
+
+def list_uploads(user, project: UploadProject, state: str = "all") -> QuerySet[Upload]:
+    Tenancy(user).project(project.pk)
+    qs = project.uploads.select_related("uploaded_by").order_by("-created_at")
+    if state == "in_progress":
+        qs = qs.filter(status__in=Upload.IN_PROGRESS)
+    return qs
+
+
+# Names and keys ------------------------------------------------------------------------
+
+
+def _check_segment(segment: str, what: str) -> None:
+    if segment in ("", ".", ".."):
+        raise UploadRefused("invalid_name", f"The {what} has an empty, '.' or '..' part.", 400)
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in segment):
+        raise UploadRefused("invalid_name", f"The {what} contains control or invisible characters.", 400)
+    if "\\" in segment:
+        raise UploadRefused("invalid_name", f"The {what} contains a backslash.", 400)
+    if len(segment.encode("utf-8")) > MAX_NAME_BYTES:
+        raise UploadRefused("name_too_long", f"Each part of the {what} must be at most 255 bytes.", 400)
+    stem = segment.split(".", 1)[0].strip().lower()
+    if stem in WINDOWS_RESERVED:
+        raise UploadRefused("reserved_name", f"'{segment}' is a reserved file name; rename it first.", 400)
+    if segment != segment.strip() or segment.endswith("."):
+        raise UploadRefused(
+            "invalid_name", f"The {what} has a part starting or ending with a space or dot.", 400
+        )
+
+
+def validate_name(name: str, relative_path: str) -> list[str]:
+    """The path's segments (just [name] without a path), or UploadRefused(400)."""
+    if not isinstance(name, str) or not name:
+        raise UploadRefused("invalid_name", "The file needs a name.", 400)
+    if "/" in name:
+        raise UploadRefused("invalid_name", "A file name cannot contain '/'.", 400)
+    _check_segment(name, "file name")
+    if not relative_path:
+        return [name]
+    if len(relative_path.encode("utf-8")) > MAX_PATH_BYTES:
+        raise UploadRefused("name_too_long", "The folder path must be at most 1,024 bytes.", 400)
+    if relative_path.startswith("/"):
+        raise UploadRefused("invalid_name", "The folder path cannot start with '/'.", 400)
+    segments = relative_path.split("/")
+    for segment in segments:
+        _check_segment(segment, "folder path")
+    if segments[-1] != name:
+        raise UploadRefused("invalid_name", "The folder path must end with the file name.", 400)
+    return segments
+
+
+def _safe_segment(segment: str) -> str:
+    # Fold accents to ASCII where Unicode allows; everything else becomes "_".
+    ascii_form = unicodedata.normalize("NFKD", segment).encode("ascii", "ignore").decode()
+    safe = SAFE_SEGMENT_CHARS.sub("_", ascii_form)
+    safe = re.sub(r"_+\.", ".", safe).strip("._") or "file"
+    return safe[:80]
+
+
+def safe_relative_path(segments: list[str]) -> str:
+    """The readable key tail: only [A-Za-z0-9._/-], no '.'/'..' segments, short. The
+    original name and path stay in the database; the key only has to be recognisable."""
+    safe = [_safe_segment(s) for s in segments]
+    name = safe[-1]
+    folders = safe[:-1]
+    path = "/".join([*folders, name])
+    while len(path) > MAX_SAFE_PATH and folders:
+        folders.pop(0)
+        path = "/".join([*folders, name])
+    return path[-MAX_SAFE_PATH:].lstrip("/.") or "file"
+
+
+def object_key(project: UploadProject, upload_id: uuid.UUID, segments: list[str]) -> str:
+    key = f"{project.key_prefix}{upload_id}/{safe_relative_path(segments)}"
+    assert_safe_key(key)
+    return key
+
+
+def assert_safe_key(key: str) -> None:
+    """Keys go into IAM policy resources, where `*`, `?` and `${` are live syntax."""
+    if not SAFE_KEY_RE.fullmatch(key) or any(seg in ("", ".", "..") for seg in key.split("/")):
+        raise ValueError(f"unsafe object key {key!r}")
+    if len(key.encode()) > 1024:
+        raise ValueError("object key too long")
+
+
+def plan_parts(size: int) -> tuple[int, int]:
+    """(part_size, part_count): at least the minimum part size, large enough that at most
+    10,000 parts cover the file, rounded up to the rounding unit."""
+    unit = settings.UPLOAD_PART_SIZE_UNIT
+    needed = math.ceil(size / s3.MAX_PARTS)
+    part_size = max(settings.UPLOAD_MIN_PART_SIZE, math.ceil(needed / unit) * unit)
+    if part_size > s3.MAX_PART_SIZE:
+        raise UploadRefused("file_too_large", "The file is larger than S3 can store in one object.", 400)
+    return part_size, max(1, math.ceil(size / part_size))
+
+
+def expected_part_sizes(upload: Upload) -> list[int]:
+    last = upload.size - (upload.part_count - 1) * upload.part_size
+    return [upload.part_size] * (upload.part_count - 1) + [last]
+
+
+def _extension_allowed(project: UploadProject, name: str) -> bool:
+    allowed = project.extension_list
+    lower = name.lower()
+    return not allowed or any(lower.endswith("." + ext) for ext in allowed)
+
+
+def valid_crc64nvme(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 12:
+        return False
+    try:
+        return len(base64.b64decode(value, validate=True)) == 8
+    except (binascii.Error, ValueError):
+        return False
+
+
+# Create ----------------------------------------------------------------------------------
+
+
+def require_uploader(user, project: UploadProject) -> None:
+    if not Tenancy(user).can_upload_to(project):
+        refuse(
+            "not_allowed",
+            "Your role in this organisation lets you see uploads but not send files.",
+            403,
+            user=user,
+            target=project,
+        )
+
+
+def create_upload(
+    user,
+    project: UploadProject,
+    *,
+    name: str,
+    relative_path: str = "",
+    size: int,
+    content_type: str = "",
+    last_modified: int | None = None,
+    batch_id: uuid.UUID | None = None,
+    declared_sha256: str | None = None,
+    source: str = Upload.Source.BROWSER,
+) -> Upload:
+    """Check every rule, reserve the quota, and start the multipart upload in S3."""
+    require_uploader(user, project)
+    try:
+        segments = validate_name(name, relative_path or "")
+    except UploadRefused as exc:
+        refuse(
+            exc.code,
+            exc.message,
+            exc.status,
+            user=user,
+            target=project,
+            name=str(name).encode("unicode_escape").decode()[:300],
+        )
+    if not isinstance(size, int) or size <= 0:
+        refuse(
+            "invalid_size",
+            "The file is empty or its size is not a positive number.",
+            400,
+            user=user,
+            target=project,
+            size=size,
+        )
+    if size > s3.MAX_OBJECT_SIZE:
+        refuse(
+            "file_too_large",
+            "Files can be at most 5 TiB (S3's limit).",
+            400,
+            user=user,
+            target=project,
+            size=size,
+        )
+    if not _extension_allowed(project, name):
+        refuse(
+            "extension_not_allowed",
+            f"This project accepts only these file types: {', '.join(project.extension_list)}.",
+            400,
+            user=user,
+            target=project,
+            name=name,
+        )
+    declared = (declared_sha256 or "").lower()
+    if declared and not SHA256_RE.fullmatch(declared):
+        refuse(
+            "invalid_checksum",
+            "The SHA-256 must be 64 hexadecimal characters.",
+            400,
+            user=user,
+            target=project,
+        )
+    part_size, part_count = plan_parts(size)
+    if content_type and not CONTENT_TYPE_RE.fullmatch(content_type):
+        content_type = ""
+    client_mtime = None
+    if isinstance(last_modified, int) and 0 <= last_modified < 32503680000000:
+        client_mtime = datetime.fromtimestamp(last_modified / 1000, tz=UTC)
+
+    upload_id = uuid.uuid4()
+    key = object_key(project, upload_id, segments)
+    with transaction.atomic():
+        # The project row is the lock for its quota: concurrent creates queue here, so two
+        # requests cannot both take the last bytes.
+        locked = UploadProject.objects.select_for_update().get(pk=project.pk)
+        refusal = None
+        if not locked.is_accepting_uploads():
+            refusal = (
+                "project_closed",
+                "This project is closed or past its deadline; no new uploads can start.",
+            )
+        elif size > locked.max_file_size:
+            refusal = (
+                "file_too_large",
+                f"Files in this project can be at most {locked.max_file_size:,} bytes.",
+            )
+        elif quota_used(locked) + size > locked.quota_bytes:
+            free = max(0, locked.quota_bytes - quota_used(locked))
+            refusal = ("quota_exceeded", f"Not enough space left in this project: {free:,} bytes are free.")
+        if refusal is None:
+            upload = Upload.objects.create(
+                id=upload_id,
+                project=locked,
+                uploaded_by=user,
+                batch_id=batch_id,
+                original_name=name,
+                relative_path=relative_path or "",
+                object_key=key,
+                size=size,
+                content_type=content_type,
+                client_last_modified=client_mtime,
+                part_size=part_size,
+                part_count=part_count,
+                declared_sha256=declared,
+                source=source,
+            )
+    if refusal is not None:
+        refuse(refusal[0], refusal[1], user=user, target=project, size=size)
+
+    if source == Upload.Source.BROWSER:
+        try:
+            upload.multipart_upload_id = s3.create_multipart_upload(key, content_type)
+        except s3.StorageError as exc:
+            Upload.objects.filter(pk=upload.pk).update(
+                status=Upload.Status.FAILED, status_reason="Storage did not accept the upload."
+            )
+            logger.error("CreateMultipartUpload failed for %s: %s", upload.pk, exc.code)
+            raise UploadRefused(
+                "storage_unavailable", "File storage is not answering; please try again shortly.", 503
+            ) from None
+        Upload.objects.filter(pk=upload.pk).update(multipart_upload_id=upload.multipart_upload_id)
+    audit.record(
+        "upload.created",
+        actor=user,
+        target=upload,
+        name=name,
+        relative_path=relative_path or "",
+        size=size,
+        key=key,
+        part_size=part_size,
+        part_count=part_count,
+        source=source,
+        batch_id=str(batch_id) if batch_id else None,
+    )
+    return upload
+
+
+# Credentials ------------------------------------------------------------------------------
+
+
+def session_policy(key: str) -> dict[str, Any]:
+    """The inline session policy: s3:PutObject on exactly one object and nothing else.
+    PutObject covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload; listing
+    and aborting go through the portal, so the browser needs no other action."""
+    assert_safe_key(key)
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "PutThisObjectOnly",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": s3.object_arn(key),
+        }
+    ]
+    if settings.UPLOAD_KMS_KEY_ID:
+        # SSE-KMS multipart uploads need a data key for each part.
+        statements.append(
+            {
+                "Sid": "UseTheBucketKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": settings.UPLOAD_KMS_KEY_ID,
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def session_name(user, upload: Upload) -> str:
+    return f"u{user.pk}-{upload.pk}"
+
+
+def source_identity(user) -> str:
+    """What CloudTrail shows for every request made with the credentials: the email when
+    STS accepts it, else a stable id."""
+    email = (getattr(user, "email", "") or "").strip()
+    if SOURCE_IDENTITY_RE.fullmatch(email):
+        return email
+    return f"portal-user-{user.pk}"
+
+
+@dataclass
+class IssuedCredentials:
+    upload: Upload
+    credentials: s3.Credentials
+
+
+def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> IssuedCredentials:
+    """STS credentials that can PUT exactly this upload's object, for a short time."""
+    require_uploader(user, upload.project)
+    if upload.uploaded_by_id != user.pk:
+        refuse(
+            "not_your_upload",
+            "Only the person who started this upload can continue it.",
+            403,
+            user=user,
+            target=upload,
+        )
+    if upload.project.status != UploadProject.Status.OPEN:
+        refuse(
+            "project_closed", "This project is closed; uploads to it have stopped.", user=user, target=upload
+        )
+    if upload.status not in ACTIVE:
+        refuse(
+            "upload_not_active",
+            f"This upload is {upload.get_status_display().lower()}; it takes no more data.",
+            user=user,
+            target=upload,
+            status=upload.status,
+        )
+    seconds = duration or settings.UPLOAD_CREDENTIALS_SECONDS
+    policy = session_policy(upload.object_key)
+    try:
+        creds = s3.assume_role(session_name(user, upload), source_identity(user), policy, seconds)
+    except s3.StorageError as exc:
+        logger.error("AssumeRole failed for upload %s: %s", upload.pk, exc.code)
+        raise UploadRefused(
+            "storage_unavailable", "Could not get upload permission; please try again.", 503
+        ) from None
+    expires = creds.expiration
+    # Record the expiry even if the upload finished meanwhile: the holder can PUT until then.
+    Upload.objects.filter(pk=upload.pk).filter(
+        Q(credentials_expire_at__isnull=True) | Q(credentials_expire_at__lt=expires)
+    ).update(credentials_expire_at=expires)
+    Upload.objects.filter(pk=upload.pk, status=Upload.Status.CREATED).update(status=Upload.Status.UPLOADING)
+    upload.refresh_from_db()
+    audit.record(
+        "upload.credentials_issued",
+        actor=user,
+        target=upload,
+        expires_at=expires.isoformat(),
+        seconds=seconds,
+        access_key_id=creds.access_key_id,
+        session_name=session_name(user, upload),
+        source_identity=source_identity(user),
+    )
+    if upload.status not in ACTIVE:
+        refuse(
+            "upload_not_active",
+            "This upload finished while permission was being prepared.",
+            user=user,
+            target=upload,
+            status=upload.status,
+        )
+    return IssuedCredentials(upload=upload, credentials=creds)
+
+
+def create_cli_upload(
+    user, project: UploadProject, *, name: str, size: int, declared_sha256: str | None = None
+) -> IssuedCredentials:
+    """The AWS CLI path: the server creates the key (so quota and name rules hold) and
+    vends credentials for that one key; the CLI runs its own multipart upload."""
+    upload = create_upload(
+        user, project, name=name, size=size, declared_sha256=declared_sha256, source=Upload.Source.CLI
+    )
+    return issue_credentials(user, upload, duration=settings.UPLOAD_CLI_CREDENTIALS_SECONDS)
+
+
+def cli_command(upload: Upload, creds: s3.Credentials) -> str:
+    """A command the customer pastes into a shell in the folder holding the file."""
+    env = (
+        f"AWS_ACCESS_KEY_ID={shlex.quote(creds.access_key_id)} "
+        f"AWS_SECRET_ACCESS_KEY={shlex.quote(creds.secret_access_key)} "
+        f"AWS_SESSION_TOKEN={shlex.quote(creds.session_token)} "
+    )
+    cmd = (
+        f"aws s3 cp {shlex.quote(upload.original_name)} s3://{s3.bucket()}/{upload.object_key} "
+        f"--checksum-algorithm CRC64NVME --region {settings.AWS_REGION}"
+    )
+    if settings.AWS_PUBLIC_ENDPOINT_URL:
+        cmd += f" --endpoint-url {settings.AWS_PUBLIC_ENDPOINT_URL}"
+    return env + cmd
+
+
+# Progress ----------------------------------------------------------------------------------
+
+
+def record_progress(user, upload: Upload, bytes_done: int, parts: list[dict[str, Any]]) -> tuple[bool, int]:
+    """Store the browser's progress and per-part checksums, at most once per interval.
+    Returns (accepted, seconds until the next call is acted on). Not audited: it is
+    frequent and changes no permission."""
+    require_uploader(user, upload.project)
+    if upload.uploaded_by_id != user.pk:
+        raise UploadRefused(
+            "not_your_upload", "Only the person who started this upload can continue it.", 403
+        )
+    if upload.status not in ACTIVE:
+        raise UploadRefused("upload_not_active", "This upload takes no more data.")
+    if not isinstance(bytes_done, int) or not 0 <= bytes_done <= upload.size:
+        raise UploadRefused("invalid_progress", "bytes_done must be between 0 and the file size.", 400)
+    clean: dict[int, str] = {}
+    for p in parts:
+        number, checksum = p.get("number"), p.get("checksum_crc64nvme")
+        if not isinstance(number, int) or not 1 <= number <= upload.part_count:
+            raise UploadRefused("invalid_progress", f"Part {number} is not part of this upload's plan.", 400)
+        if not valid_crc64nvme(checksum):
+            raise UploadRefused(
+                "invalid_checksum", f"Part {number}'s CRC64NVME is not 8 base64-encoded bytes.", 400
+            )
+        clean[number] = checksum
+    interval = settings.UPLOAD_PROGRESS_INTERVAL_SECONDS
+    now = timezone.now()
+    due = Q(last_progress_at__isnull=True) | Q(last_progress_at__lte=now - timedelta(seconds=interval))
+    with transaction.atomic():
+        acted = Upload.objects.filter(due, pk=upload.pk, status__in=ACTIVE).update(
+            last_progress_at=now, bytes_confirmed=bytes_done, status=Upload.Status.UPLOADING
+        )
+        if not acted:
+            last = Upload.objects.filter(pk=upload.pk).values_list("last_progress_at", flat=True).first()
+            wait = interval - (now - last).total_seconds() if last else interval
+            return False, max(1, math.ceil(wait))
+        sizes = expected_part_sizes(upload)
+        UploadPart.objects.bulk_create(
+            [
+                UploadPart(upload=upload, number=n, size=sizes[n - 1], checksum_crc64nvme=c)
+                for n, c in clean.items()
+            ],
+            update_conflicts=True,
+            unique_fields=["upload", "number"],
+            update_fields=["checksum_crc64nvme", "size", "updated_at"],
+        )
+    return True, interval
+
+
+def list_parts(user, upload: Upload) -> list[dict[str, Any]]:
+    """The parts S3 holds (every ListParts page) with what the browser reported for each."""
+    Tenancy(user).upload(upload.pk)
+    if not upload.multipart_upload_id or upload.status not in Upload.IN_PROGRESS:
+        return []
+    try:
+        parts = s3.list_parts(upload.object_key, upload.multipart_upload_id)
+    except s3.StorageError as exc:
+        if exc.code == "NoSuchUpload":
+            raise UploadRefused(
+                "upload_missing", "Storage no longer has this upload; start it again."
+            ) from None
+        raise UploadRefused(
+            "storage_unavailable", "File storage is not answering; please try again.", 503
+        ) from None
+    recorded = dict(upload.parts.values_list("number", "checksum_crc64nvme"))
+    for p in parts:
+        p["recorded_checksum_crc64nvme"] = recorded.get(p["number"]) or None
+    return parts
+
+
+# Complete and abort -------------------------------------------------------------------------
+
+
+def _claim(upload: Upload, user, to: str) -> str:
+    """Move an active upload to `to` with a conditional update, so two concurrent calls
+    cannot both win. Returns the status it had."""
+    with transaction.atomic():
+        current = (
+            Upload.objects.select_for_update().filter(pk=upload.pk).values_list("status", flat=True).first()
+        )
+        if current in ACTIVE:
+            Upload.objects.filter(pk=upload.pk, status=current).update(status=to)
+            return current
+    upload.status = current
+    if current == Upload.Status.ABORTED:
+        refuse("upload_aborted", "This upload was cancelled; start a new one.", user=user, target=upload)
+    if current == Upload.Status.COMPLETING:
+        refuse("already_completing", "This upload is already being completed.", user=user, target=upload)
+    if current == Upload.Status.FAILED:
+        refuse("upload_failed", "This upload failed; start a new one.", user=user, target=upload)
+    refuse("already_completed", "This upload is already complete.", user=user, target=upload, status=current)
+    raise AssertionError("unreachable")
+
+
+def _fail(upload: Upload, reason: str, action: str = "upload.failed", actor=None, **data) -> None:
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.FAILED, status_reason=reason)
+    upload.status, upload.status_reason = Upload.Status.FAILED, reason
+    audit.record(action, actor=actor, target=upload, reason=reason, **data)
+
+
+def _describe_mismatch(upload: Upload, parts: list[dict[str, Any]]) -> str:
+    expected = expected_part_sizes(upload)
+    have = {p["number"]: p for p in parts}
+    problems = []
+    missing = [n for n in range(1, upload.part_count + 1) if n not in have]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
+        problems.append(f"{len(missing)} part(s) missing ({shown})")
+    extra = sorted(n for n in have if n > upload.part_count)
+    if extra:
+        problems.append(f"unexpected part(s) {', '.join(map(str, extra[:10]))}")
+    wrong = [
+        f"part {n} is {have[n]['size']:,} bytes, expected {expected[n - 1]:,}"
+        for n in sorted(have)
+        if n <= upload.part_count and have[n]["size"] != expected[n - 1]
+    ]
+    problems.extend(wrong[:5])
+    total = sum(p["size"] for p in parts)
+    if total > upload.size:
+        problems.append(f"{total:,} bytes received but the file has {upload.size:,}")
+    return "; ".join(problems)
+
+
+def complete_upload(
+    user, upload: Upload, checksum_crc64nvme: str | None, checksum_sha256: str | None
+) -> Upload:
+    """Finish the upload on the server: check the parts against the plan, complete with the
+    client's full-object CRC64NVME, compare what S3 computed, record the version."""
+    require_uploader(user, upload.project)
+    if upload.uploaded_by_id != user.pk:
+        refuse(
+            "not_your_upload",
+            "Only the person who started this upload can complete it.",
+            403,
+            user=user,
+            target=upload,
+        )
+    if upload.project.status != UploadProject.Status.OPEN:
+        refuse(
+            "project_closed", "This project is closed; uploads to it have stopped.", user=user, target=upload
+        )
+    sha = (checksum_sha256 or "").lower()
+    if sha and not SHA256_RE.fullmatch(sha):
+        refuse(
+            "invalid_checksum",
+            "The SHA-256 must be 64 hexadecimal characters.",
+            400,
+            user=user,
+            target=upload,
+        )
+    crc = checksum_crc64nvme or ""
+    if crc and not valid_crc64nvme(crc):
+        refuse("invalid_checksum", "The CRC64NVME must be 8 bytes in base64.", 400, user=user, target=upload)
+    if upload.source == Upload.Source.BROWSER and not (crc and sha):
+        refuse(
+            "invalid_checksum",
+            "Both the CRC64NVME and the SHA-256 of the whole file are needed.",
+            400,
+            user=user,
+            target=upload,
+        )
+    previous = _claim(upload, user, Upload.Status.COMPLETING)
+
+    def back_off(code: str, message: str, status: int = 409, **data):
+        # Nothing happened in S3: the customer can fix the parts and try again.
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(status=previous)
+        refuse(code, message, status, user=user, target=upload, **data)
+
+    try:
+        if upload.source == Upload.Source.CLI:
+            result = _complete_cli(user, upload, crc, back_off)
+        else:
+            result = _complete_multipart(user, upload, crc, back_off)
+    except s3.StorageError as exc:
+        logger.error("completing %s failed: %s", upload.pk, exc.code)
+        back_off("storage_unavailable", "File storage is not answering; please try again shortly.", 503)
+    now = timezone.now()
+    Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(
+        status=Upload.Status.UPLOADED,
+        version_id=result["version_id"],
+        etag=result["etag"],
+        checksum_crc64nvme=result["checksum_crc64nvme"],
+        checksum_sha256=sha,
+        bytes_confirmed=upload.size,
+        completed_at=now,
+        status_reason="",
+    )
+    upload.refresh_from_db()
+    audit.record(
+        "upload.completed",
+        actor=user,
+        target=upload,
+        version_id=upload.version_id,
+        etag=upload.etag,
+        checksum_crc64nvme=upload.checksum_crc64nvme,
+        checksum_sha256=sha,
+        size=upload.size,
+    )
+    queue_verification(upload)
+    return upload
+
+
+def _complete_multipart(user, upload: Upload, crc: str, back_off) -> dict[str, Any]:
+    try:
+        parts = s3.list_parts(upload.object_key, upload.multipart_upload_id)
+    except s3.StorageError as exc:
+        if exc.code != "NoSuchUpload":
+            raise
+        # Only the portal completes or aborts: a vanished upload means someone used the
+        # credentials to do it themselves.
+        _fail(
+            upload,
+            "The upload was completed or cancelled outside the portal.",
+            "upload.tampering_detected",
+            actor=user,
+            detail="multipart upload missing at complete",
+        )
+        raise UploadRefused(
+            "upload_missing", "This upload was changed outside the portal; start it again."
+        ) from None
+    problems = _describe_mismatch(upload, parts)
+    if problems:
+        back_off(
+            "parts_mismatch", f"The parts received do not match the plan: {problems}.", problems=problems
+        )
+    try:
+        result = s3.complete_multipart_upload(upload.object_key, upload.multipart_upload_id, parts, crc)
+    except s3.StorageError as exc:
+        if exc.code not in ("BadDigest", "InvalidRequest", "InvalidPart"):
+            raise
+        s3.abort_multipart_upload(upload.object_key, upload.multipart_upload_id)
+        _fail(
+            upload, "The file's checksum did not match what storage received.", actor=user, s3_error=exc.code
+        )
+        raise UploadRefused(
+            "checksum_mismatch",
+            "The file changed while it was being uploaded, or some bytes were damaged on the way. "
+            "Please start the upload again.",
+        ) from None
+    # moto does not check the checksum sent to complete, and no server must be trusted to:
+    # compare the value S3 stored for the object's bytes with the browser's. (moto's
+    # complete reply omits it, so HeadObject of the new version is the source.)
+    head = s3.head_object(upload.object_key, result["version_id"] or None)
+    stored = head["checksum_crc64nvme"] or result["checksum_crc64nvme"]
+    if stored != crc:
+        _fail(
+            upload,
+            "The file's checksum did not match what storage received.",
+            actor=user,
+            expected=crc,
+            received=stored,
+        )
+        raise UploadRefused(
+            "checksum_mismatch",
+            "The file changed while it was being uploaded, or some bytes were damaged on the way. "
+            "Please start the upload again.",
+        )
+    if head["size"] != upload.size:
+        _fail(upload, f"Storage holds {head['size']:,} bytes, not {upload.size:,}.", actor=user)
+        raise UploadRefused("size_mismatch", "The stored file does not have the declared size; start again.")
+    result["checksum_crc64nvme"] = stored
+    return result
+
+
+def _complete_cli(user, upload: Upload, crc: str, back_off) -> dict[str, Any]:
+    try:
+        head = s3.head_object(upload.object_key)
+    except s3.StorageError as exc:
+        if exc.code not in ("404", "NoSuchKey", "NotFound"):
+            raise
+        back_off(
+            "object_missing",
+            "The file has not arrived yet. Run the command, wait for it to finish, then try again.",
+        )
+    if head["size"] != upload.size:
+        back_off(
+            "size_mismatch",
+            f"The file received has {head['size']:,} bytes, but you declared {upload.size:,}.",
+        )
+    if crc and head["checksum_crc64nvme"] and head["checksum_crc64nvme"] != crc:
+        back_off("checksum_mismatch", "The file received does not have the checksum you gave.")
+    return {
+        "version_id": head["version_id"],
+        "etag": head["etag"],
+        "checksum_crc64nvme": head["checksum_crc64nvme"],
+    }
+
+
+def queue_verification(upload: Upload) -> None:
+    """Hand the upload to the verification worker once this transaction commits."""
+    from portal.celery_app import app
+
+    upload_id = str(upload.id)
+    transaction.on_commit(lambda: app.send_task("uploads.verify_upload", args=[upload_id]))
+
+
+def abort_upload(user, upload: Upload) -> Upload:
+    require_uploader(user, upload.project)
+    if upload.uploaded_by_id != user.pk:
+        refuse(
+            "not_your_upload",
+            "Only the person who started this upload can cancel it.",
+            403,
+            user=user,
+            target=upload,
+        )
+    if upload.status == Upload.Status.ABORTED:
+        return upload
+    _claim(upload, user, Upload.Status.ABORTED)
+    Upload.objects.filter(pk=upload.pk).update(status_reason="Cancelled by the customer.")
+    upload.refresh_from_db()
+    if upload.multipart_upload_id:
+        try:
+            s3.abort_multipart_upload(upload.object_key, upload.multipart_upload_id)
+        except s3.StorageError as exc:
+            # The bucket's lifecycle rule removes the parts in the end.
+            logger.warning("AbortMultipartUpload failed for %s: %s", upload.pk, exc.code)
+    audit.record("upload.aborted", actor=user, target=upload, by="customer")
+    return upload
+
+
+# Staff download ---------------------------------------------------------------------------
+
+
+def staff_download_url(staff_user, upload: Upload) -> str:
+    """A presigned GET of the recorded version only, valid at most 15 minutes. The caller
+    (admin) has already scoped the upload to the consultant's teams."""
+    if upload.status not in Upload.RECEIVED or not upload.version_id:
+        raise UploadRefused("not_received", "Only received files can be downloaded.")
+    seconds = min(settings.STAFF_DOWNLOAD_SECONDS, 900)
+    url = s3.presigned_get(upload.object_key, upload.version_id, seconds, upload.original_name)
+    audit.record(
+        "upload.downloaded_by_staff",
+        actor=staff_user,
+        target=upload,
+        version_id=upload.version_id,
+        expires_in=seconds,
+    )
+    return url
+
+
+# Revocation -------------------------------------------------------------------------------
+
+
+def revoke_user_credentials(
+    user, reason: str, *, actor=None, organization=None
+) -> CredentialRevocation | None:
+    """Cut off every live credential vended to `user` by denying their source identity in
+    the bucket policy until the last one would have expired."""
+    now = timezone.now()
+    live = Upload.objects.filter(uploaded_by=user, credentials_expire_at__gt=now)
+    if organization is not None:
+        live = live.filter(project__organization=organization)
+    until = live.aggregate(m=Max("credentials_expire_at"))["m"]
+    if until is None:
+        return None
+    rev = CredentialRevocation.objects.create(
+        kind=CredentialRevocation.Kind.IDENTITY,
+        value=source_identity(user),
+        reason=reason,
+        expires_at=until + timedelta(minutes=5),
+    )
+    audit.record(
+        "credentials.revoked",
+        actor=actor,
+        organization=organization,
+        target=user,
+        source_identity=rev.value,
+        until=rev.expires_at.isoformat(),
+        reason=reason,
+    )
+    transaction.on_commit(apply_bucket_policy_safely)
+    return rev
+
+
+def revoke_project_credentials(
+    project: UploadProject, reason: str, *, actor=None
+) -> CredentialRevocation | None:
+    """Closing a project: deny PutObject under its prefix to every vended session."""
+    now = timezone.now()
+    until = project.uploads.filter(credentials_expire_at__gt=now).aggregate(m=Max("credentials_expire_at"))[
+        "m"
+    ]
+    if until is None:
+        return None
+    rev = CredentialRevocation.objects.create(
+        kind=CredentialRevocation.Kind.PREFIX,
+        value=project.key_prefix,
+        reason=reason,
+        expires_at=until + timedelta(minutes=5),
+    )
+    audit.record(
+        "credentials.revoked",
+        actor=actor,
+        target=project,
+        prefix=project.key_prefix,
+        until=rev.expires_at.isoformat(),
+        reason=reason,
+    )
+    transaction.on_commit(apply_bucket_policy_safely)
+    return rev
+
+
+def bucket_policy(now: datetime | None = None) -> dict[str, Any]:
+    """The whole bucket policy the portal owns: deny-only statements."""
+    now = now or timezone.now()
+    bucket_arn = f"arn:aws:s3:::{s3.bucket()}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            # Customer-provided keys would make objects the portal cannot read or verify.
+            "Sid": "DenySSEC",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+        },
+    ]
+    live = CredentialRevocation.objects.filter(expires_at__gt=now)
+    identities = sorted({r.value for r in live if r.kind == CredentialRevocation.Kind.IDENTITY})
+    prefixes = sorted({r.value for r in live if r.kind == CredentialRevocation.Kind.PREFIX})
+    if identities:
+        statements.append(
+            {
+                "Sid": "DenyRevokedIdentities",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"StringEquals": {"aws:SourceIdentity": identities}},
+            }
+        )
+    if prefixes:
+        statements.append(
+            {
+                "Sid": "DenyClosedProjects",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": [f"{bucket_arn}/{p}*" for p in prefixes],
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": settings.UPLOADER_ROLE_ARN}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def apply_bucket_policy() -> bool:
+    """Write the bucket policy if it differs; drop expired revocations. True if written."""
+    now = timezone.now()
+    CredentialRevocation.objects.filter(expires_at__lte=now).delete()
+    wanted = bucket_policy(now)
+    if s3.get_bucket_policy() == wanted:
+        return False
+    s3.put_bucket_policy(wanted)
+    return True
+
+
+def apply_bucket_policy_safely() -> None:
+    try:
+        apply_bucket_policy()
+    except s3.StorageError as exc:
+        # The revocation row stays; the periodic apply (and setup_storage) writes it later.
+        logger.error("could not write the bucket policy: %s", exc.code)

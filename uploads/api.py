@@ -1,0 +1,339 @@
+"""The upload lifecycle JSON API (Django Ninja), mounted at /api/. Contract:
+docs and briefs in api-contract.md; the OpenAPI schema is served at /api/schema/.
+
+Thin handlers: tenancy first (a foreign id is a 404), then one service call. Every error
+is JSON {"code", "message"}."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from uploads import services
+from uploads.models import Upload
+from uploads.services import UploadRefused
+from uploads.tenancy import Tenancy
+
+api = NinjaAPI(
+    title="Upload Portal API",
+    version="1",
+    urls_namespace="api",
+    auth=django_auth,
+    openapi_url="/schema/",
+    docs_url="/docs",
+)
+
+
+# Errors ------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str):
+    return api.create_response(request, {"code": code, "message": message}, status=status)
+
+
+@api.exception_handler(UploadRefused)
+def refused(request, exc: UploadRefused):
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", "No such project or upload, or it is not yours to see.")
+
+
+@api.exception_handler(AuthenticationError)
+def not_signed_in(request, exc):
+    return _error(request, 401, "not_authenticated", "Please sign in again.")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return _error(request, 403, "csrf_failed", "Your session token is missing or stale; reload the page.")
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid(request, exc: NinjaValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = ".".join(str(x) for x in err.get("loc", [])[1:]) or "body"
+        fields.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return _error(request, 422, "invalid_request", "The request is not valid: " + "; ".join(fields[:5]))
+
+
+# Schemas -----------------------------------------------------------------------------
+
+
+class CreateUploadIn(Schema):
+    name: str
+    relative_path: str = ""
+    size: int
+    content_type: str = ""
+    last_modified: int | None = None
+    batch_id: uuid.UUID | None = None
+    declared_sha256: str | None = None
+
+
+class UploadOut(Schema):
+    id: uuid.UUID
+    bucket: str
+    region: str
+    endpoint: str | None
+    key: str
+    multipart_upload_id: str
+    part_size: int
+    part_count: int
+    status: str
+    name: str
+    relative_path: str
+    size: int
+    last_modified: int | None
+    batch_id: uuid.UUID | None
+    source: str
+
+
+class UploadListItem(UploadOut):
+    bytes_confirmed: int
+    created_at: datetime
+    uploaded_by: str
+
+
+class UploadListOut(Schema):
+    uploads: list[UploadListItem]
+
+
+class CredentialsOut(Schema):
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+    server_time: datetime
+    region: str
+    endpoint: str | None
+    bucket: str
+    key: str
+
+
+class PartOut(Schema):
+    number: int
+    size: int
+    etag: str
+    checksum_crc64nvme: str | None
+    recorded_checksum_crc64nvme: str | None
+
+
+class PartsOut(Schema):
+    parts: list[PartOut]
+    part_size: int
+    part_count: int
+
+
+class ProgressPartIn(Schema):
+    number: int
+    checksum_crc64nvme: str
+
+
+class ProgressIn(Schema):
+    bytes_done: int
+    parts: list[ProgressPartIn] = []
+
+
+class ProgressOut(Schema):
+    accepted: bool
+    retry_after: int
+
+
+class CompleteIn(Schema):
+    checksum_crc64nvme: str | None = None
+    checksum_sha256: str | None = None
+
+
+class CompleteOut(Schema):
+    id: uuid.UUID
+    status: str
+    version_id: str
+    etag: str
+    checksum_crc64nvme: str
+    size: int
+
+
+class AbortOut(Schema):
+    id: uuid.UUID
+    status: str
+
+
+class CliIn(Schema):
+    name: str
+    size: int
+    declared_sha256: str | None = None
+
+
+class CliOut(Schema):
+    upload: UploadOut
+    credentials: CredentialsOut
+    command: str
+
+
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    503: ErrorOut,
+}
+
+
+def upload_out(upload: Upload) -> dict:
+    mtime = upload.client_last_modified
+    return {
+        "id": upload.id,
+        "bucket": settings.UPLOAD_BUCKET,
+        "region": settings.AWS_REGION,
+        "endpoint": settings.AWS_PUBLIC_ENDPOINT_URL,
+        "key": upload.object_key,
+        "multipart_upload_id": upload.multipart_upload_id,
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "status": upload.status,
+        "name": upload.original_name,
+        "relative_path": upload.relative_path,
+        "size": upload.size,
+        "last_modified": int(mtime.timestamp() * 1000) if mtime else None,
+        "batch_id": upload.batch_id,
+        "source": upload.source,
+    }
+
+
+def credentials_out(issued: services.IssuedCredentials) -> dict:
+    c = issued.credentials
+    return {
+        "access_key_id": c.access_key_id,
+        "secret_access_key": c.secret_access_key,
+        "session_token": c.session_token,
+        "expiration": c.expiration,
+        "server_time": timezone.now(),
+        "region": settings.AWS_REGION,
+        "endpoint": settings.AWS_PUBLIC_ENDPOINT_URL,
+        "bucket": settings.UPLOAD_BUCKET,
+        "key": issued.upload.object_key,
+    }
+
+
+# Endpoints ---------------------------------------------------------------------------
+
+
+@api.post("/projects/{project_id}/uploads", response={201: UploadOut, **ERRORS})
+def create_upload(request, project_id: int, body: CreateUploadIn):
+    project = Tenancy(request.user).project(project_id)
+    upload = services.create_upload(
+        request.user,
+        project,
+        name=body.name,
+        relative_path=body.relative_path,
+        size=body.size,
+        content_type=body.content_type,
+        last_modified=body.last_modified,
+        batch_id=body.batch_id,
+        declared_sha256=body.declared_sha256,
+    )
+    return Status(201, upload_out(upload))
+
+
+@api.get("/projects/{project_id}/uploads", response={200: UploadListOut, **ERRORS})
+def list_uploads(request, project_id: int, state: Literal["in_progress", "all"] = "all"):
+    project = Tenancy(request.user).project(project_id)
+    items = []
+    for u in services.list_uploads(request.user, project, state):
+        item = upload_out(u)
+        item.update(
+            bytes_confirmed=u.bytes_confirmed,
+            created_at=u.created_at,
+            uploaded_by=(u.uploaded_by.email or u.uploaded_by.get_username()) if u.uploaded_by else "",
+        )
+        items.append(item)
+    return {"uploads": items}
+
+
+@api.post("/uploads/{upload_id}/credentials", response={200: CredentialsOut, **ERRORS})
+def credentials(request, upload_id: str, response: HttpResponse):
+    # Secrets must never sit in a browser or proxy cache.
+    response["Cache-Control"] = "no-store"
+    upload = Tenancy(request.user).upload(upload_id)
+    issued = services.issue_credentials(request.user, upload)
+    return credentials_out(issued)
+
+
+@api.get("/uploads/{upload_id}/parts", response={200: PartsOut, **ERRORS})
+def parts(request, upload_id: str):
+    upload = Tenancy(request.user).upload(upload_id)
+    return {
+        "parts": services.list_parts(request.user, upload),
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+    }
+
+
+@api.post("/uploads/{upload_id}/progress", response={200: ProgressOut, **ERRORS})
+def progress(request, upload_id: str, body: ProgressIn):
+    upload = Tenancy(request.user).upload(upload_id)
+    accepted, retry_after = services.record_progress(
+        request.user, upload, body.bytes_done, [p.dict() for p in body.parts]
+    )
+    return {"accepted": accepted, "retry_after": retry_after}
+
+
+@api.post("/uploads/{upload_id}/complete", response={200: CompleteOut, **ERRORS})
+def complete(request, upload_id: str, body: CompleteIn):
+    upload = Tenancy(request.user).upload(upload_id)
+    upload = services.complete_upload(request.user, upload, body.checksum_crc64nvme, body.checksum_sha256)
+    return {
+        "id": upload.id,
+        "status": upload.status,
+        "version_id": upload.version_id,
+        "etag": upload.etag,
+        "checksum_crc64nvme": upload.checksum_crc64nvme,
+        "size": upload.size,
+    }
+
+
+@api.post("/uploads/{upload_id}/abort", response={200: AbortOut, **ERRORS})
+def abort(request, upload_id: str):
+    upload = Tenancy(request.user).upload(upload_id)
+    upload = services.abort_upload(request.user, upload)
+    return {"id": upload.id, "status": upload.status}
+
+
+@api.post(
+    "/projects/{project_id}/cli-credentials", response={201: CliOut, **ERRORS}, url_name="cli_credentials"
+)
+def cli_credentials(request, project_id: int, body: CliIn, response: HttpResponse):
+    response["Cache-Control"] = "no-store"
+    project = Tenancy(request.user).project(project_id)
+    issued = services.create_cli_upload(
+        request.user, project, name=body.name, size=body.size, declared_sha256=body.declared_sha256
+    )
+    return Status(
+        201,
+        {
+            "upload": upload_out(issued.upload),
+            "credentials": credentials_out(issued),
+            "command": services.cli_command(issued.upload, issued.credentials),
+        },
+    )
