@@ -98,6 +98,7 @@ export class UploaderUI {
       const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId });
       this._row(u);
       u.addEventListener("change", () => this._onChange(u));
+      u.addEventListener("retry", (e) => console.warn("retrying part", JSON.stringify(e.detail)));
       this.manager.add(u);
     }
     this.say(`${items.length} file${items.length === 1 ? "" : "s"} added.`);
