@@ -16,11 +16,18 @@ PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-# Headers the browser's signed part PUTs carry. `*` would not cover Authorization for
-# browsers, so each is named.
+# Headers the browser's signed part PUTs carry. S3 matches "x-amz-*" as a pattern, but moto
+# echoes the list verbatim and browsers do not treat "x-amz-*" as a wildcard, so the
+# headers the uploader sends are also named one by one.
 CORS_ALLOWED_HEADERS = [
     "authorization",
     "content-type",
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-amz-security-token",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-sdk-checksum-algorithm",
+    "x-amz-user-agent",
     "x-amz-*",
 ]
 CORS_EXPOSE_HEADERS = [

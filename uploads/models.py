@@ -160,6 +160,8 @@ class Upload(models.Model):
     # When the last credentials vended for this upload expire: until then the holder can
     # still PUT to the key, so the final foreign-version check waits for it.
     credentials_expire_at = models.DateTimeField(null=True, blank=True)
+    # When the one check for foreign writes (after the credentials expired) ran.
+    foreign_checked_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

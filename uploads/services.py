@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -421,7 +421,7 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
             f"This upload is {upload.get_status_display().lower()}; it takes no more data.",
             user=user,
             target=upload,
-            status=upload.status,
+            upload_status=upload.status,
         )
     seconds = duration or settings.UPLOAD_CREDENTIALS_SECONDS
     policy = session_policy(upload.object_key)
@@ -455,7 +455,7 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
             "This upload finished while permission was being prepared.",
             user=user,
             target=upload,
-            status=upload.status,
+            upload_status=upload.status,
         )
     return IssuedCredentials(upload=upload, credentials=creds)
 
@@ -578,7 +578,13 @@ def _claim(upload: Upload, user, to: str) -> str:
         refuse("already_completing", "This upload is already being completed.", user=user, target=upload)
     if current == Upload.Status.FAILED:
         refuse("upload_failed", "This upload failed; start a new one.", user=user, target=upload)
-    refuse("already_completed", "This upload is already complete.", user=user, target=upload, status=current)
+    refuse(
+        "already_completed",
+        "This upload is already complete.",
+        user=user,
+        target=upload,
+        upload_status=current,
+    )
     raise AssertionError("unreachable")
 
 
@@ -807,6 +813,50 @@ def abort_upload(user, upload: Upload) -> Upload:
             logger.warning("AbortMultipartUpload failed for %s: %s", upload.pk, exc.code)
     audit.record("upload.aborted", actor=user, target=upload, by="customer")
     return upload
+
+
+# Foreign writes -----------------------------------------------------------------------
+
+
+def due_for_foreign_check(now: datetime | None = None) -> QuerySet[Upload]:
+    """Uploads whose last vended credentials have expired and that were not checked since:
+    from now on nobody but the portal can write to their key."""
+    now = now or timezone.now()
+    return (
+        Upload.objects.filter(credentials_expire_at__lte=now)
+        .exclude(status=Upload.Status.COMPLETING)
+        .filter(
+            Q(foreign_checked_at__isnull=True) | Q(foreign_checked_at__lt=models.F("credentials_expire_at"))
+        )
+    )
+
+
+def check_foreign_writes(upload: Upload) -> list[str]:
+    """The one server-side check after the credentials expired. PutObject let the holder
+    start and complete multipart uploads and PUT over the key; anything on the key other
+    than the portal's own multipart upload (while in progress) and the recorded version is
+    foreign: unfinished multipart uploads are aborted, extra versions are flagged (kept as
+    evidence; downloads and verification use the recorded version only)."""
+    key = upload.object_key
+    findings: list[str] = []
+    for mpu in s3.list_multipart_uploads(key):
+        if mpu["key"] != key:
+            continue
+        if upload.status in Upload.IN_PROGRESS and mpu["upload_id"] == upload.multipart_upload_id:
+            continue
+        s3.abort_multipart_upload(key, mpu["upload_id"])
+        findings.append(f"aborted a multipart upload the portal did not start ({mpu['upload_id'][:16]}…)")
+    recorded = upload.version_id if upload.status in Upload.RECEIVED else None
+    for version in s3.list_object_versions(key):
+        if version["version_id"] != recorded:
+            kind = "delete marker" if version["delete_marker"] else f"{version['size']:,}-byte version"
+            findings.append(f"a {kind} written outside the portal ({version['version_id']})")
+    Upload.objects.filter(pk=upload.pk).update(foreign_checked_at=timezone.now())
+    if findings:
+        reason = "Data was written to this file's storage key outside the portal."
+        Upload.objects.filter(pk=upload.pk).update(status_reason=reason)
+        audit.record("upload.tampering_detected", target=upload, actor_label="system", findings=findings)
+    return findings
 
 
 # Staff download ---------------------------------------------------------------------------

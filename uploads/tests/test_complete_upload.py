@@ -1,0 +1,196 @@
+import os
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from audit.models import AuditEvent
+from uploads import s3
+from uploads.models import Upload
+from uploads.tests.helpers import (
+    crc64nvme_b64,
+    create,
+    credentials_of,
+    post_json,
+    send_parts,
+    sha256_hex,
+    upload_fully,
+)
+
+
+def start(client, project, data: bytes) -> tuple[dict, s3.Credentials]:
+    up = create(client, project, data).json()
+    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
+    return up, creds
+
+
+def complete(client, up: dict, data: bytes, crc: str | None = None):
+    body = {"checksum_crc64nvme": crc or crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
+    return post_json(client, f"/api/uploads/{up['id']}/complete", body)
+
+
+class TestCompleteUpload:
+    def test_it_records_version_and_queues_verification(
+        self, alice_client, tenants, bucket, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        from portal.celery_app import app
+
+        sent = []
+        monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
+        data = os.urandom(9000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        with django_capture_on_commit_callbacks(execute=True):
+            body = complete(alice_client, up, data).json()
+        assert sent == [("uploads.verify_upload", [up["id"]])]
+        row = Upload.objects.get(pk=up["id"])
+        assert row.version_id == body["version_id"] and row.etag == body["etag"]
+        assert s3.head_object(up["key"], row.version_id)["size"] == 9000
+        event = AuditEvent.objects.get(action="upload.completed")
+        assert event.data["version_id"] == row.version_id and event.actor == tenants.alice
+
+    def test_it_refuses_missing_parts_and_changes_nothing(self, alice_client, tenants, bucket):
+        data = os.urandom(12 * 1024)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data, numbers=[1, 3])
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and resp.json()["code"] == "parts_mismatch"
+        assert "1 part(s) missing (2)" in resp.json()["message"]
+        assert Upload.objects.get(pk=up["id"]).status == Upload.Status.UPLOADING
+        assert s3.list_multipart_uploads("acme/")
+        # Sending the missing part and completing again works.
+        send_parts(creds, up, data, numbers=[2])
+        assert complete(alice_client, up, data).status_code == 200
+
+    def test_it_refuses_parts_of_the_wrong_size(self, alice_client, tenants, bucket):
+        data = os.urandom(12 * 1024)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        c = s3.client_with(creds)
+        c.upload_part(
+            Bucket=bucket, Key=up["key"], UploadId=up["multipart_upload_id"], PartNumber=2, Body=b"x" * 5000
+        )
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and resp.json()["code"] == "parts_mismatch"
+        assert "part 2 is 5,000 bytes, expected 4,096" in resp.json()["message"]
+
+    def test_it_refuses_parts_beyond_the_plan_sent_with_the_credentials(self, alice_client, tenants, bucket):
+        data = os.urandom(8 * 1024)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        s3.client_with(creds).upload_part(
+            Bucket=bucket,
+            Key=up["key"],
+            UploadId=up["multipart_upload_id"],
+            PartNumber=3,
+            Body=b"extra" * 300,
+        )
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and "unexpected part(s) 3" in resp.json()["message"]
+        assert "bytes received but the file has" in resp.json()["message"]
+
+    def test_it_refuses_a_wrong_whole_file_checksum(self, alice_client, tenants, bucket):
+        data = os.urandom(9000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        resp = complete(alice_client, up, data, crc=crc64nvme_b64(b"something else"))
+        assert resp.status_code == 409 and resp.json()["code"] == "checksum_mismatch"
+        row = Upload.objects.get(pk=up["id"])
+        assert row.status == Upload.Status.FAILED and row.version_id == ""
+        assert post_json(alice_client, f"/api/uploads/{up['id']}/credentials").status_code == 409
+
+    def test_a_multipart_upload_completed_with_the_credentials_is_tampering(
+        self, alice_client, tenants, bucket
+    ):
+        data = os.urandom(9000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        c = s3.client_with(creds)
+        parts = c.list_parts(Bucket=bucket, Key=up["key"], UploadId=up["multipart_upload_id"])["Parts"]
+        c.complete_multipart_upload(
+            Bucket=bucket,
+            Key=up["key"],
+            UploadId=up["multipart_upload_id"],
+            MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]},
+        )
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and resp.json()["code"] == "upload_missing"
+        assert Upload.objects.get(pk=up["id"]).status == Upload.Status.FAILED
+        assert AuditEvent.objects.filter(action="upload.tampering_detected").exists()
+
+    def test_completing_twice_is_refused(self, alice_client, tenants, bucket):
+        data = os.urandom(5000)
+        first = upload_fully(alice_client, tenants.project_a, data)
+        resp = post_json(
+            alice_client,
+            f"/api/uploads/{first['id']}/complete",
+            {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
+        )
+        assert resp.status_code == 409 and resp.json()["code"] == "already_completed"
+        assert Upload.objects.get(pk=first["id"]).version_id == first["version_id"]
+
+    def test_completing_an_aborted_upload_is_refused(self, alice_client, tenants, bucket):
+        data = os.urandom(5000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        assert post_json(alice_client, f"/api/uploads/{up['id']}/abort").status_code == 200
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and resp.json()["code"] == "upload_aborted"
+
+    def test_it_needs_both_checksums_in_the_right_form(self, alice_client, tenants, bucket):
+        data = os.urandom(5000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        for body in (
+            {},
+            {"checksum_crc64nvme": "nope", "checksum_sha256": sha256_hex(data)},
+            {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": "XYZ"},
+        ):
+            resp = post_json(alice_client, f"/api/uploads/{up['id']}/complete", body)
+            assert resp.status_code == 400 and resp.json()["code"] == "invalid_checksum"
+        assert Upload.objects.get(pk=up["id"]).status == Upload.Status.UPLOADING
+
+    def test_another_uploader_cannot_complete_it(self, alice_client, tenants, bucket, make_user):
+        from accounts.models import Membership
+
+        carol = make_user("carol@acme.example")
+        Membership.objects.create(user=carol, organization=tenants.org_a, role="uploader")
+        data = os.urandom(5000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        other = Client()
+        other.force_login(carol)
+        resp = complete(other, up, data)
+        assert resp.status_code == 403 and resp.json()["code"] == "not_your_upload"
+        other.force_login(tenants.bob)
+        assert complete(other, up, data).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_completes_at_once_complete_once(tenants, bucket):
+    data = os.urandom(9000)
+    client = Client()
+    client.force_login(tenants.alice)
+    up, creds = start(client, tenants.project_a, data)
+    send_parts(creds, up, data)
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def go():
+        c = Client()
+        c.force_login(tenants.alice)
+        barrier.wait()
+        try:
+            codes.append(complete(c, up, data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 409]
+    assert AuditEvent.objects.filter(action="upload.completed").count() == 1
+    versions = s3.list_object_versions(up["key"])
+    assert len(versions) == 1
