@@ -72,7 +72,7 @@ export function openStore() {
  * one on flush(). The saved hash state and its part list always come from one snapshot.
  */
 export class ThrottledWriter {
-  constructor(store, { intervalMs = 2000, now = () => Date.now(), setTimer = setTimeout, clearTimer = clearTimeout } = {}) {
+  constructor(store, { intervalMs = 2000, now = () => Date.now(), setTimer = (f, ms) => setTimeout(f, ms), clearTimer = (t) => clearTimeout(t) } = {}) {
     Object.assign(this, { store, intervalMs, now, setTimer, clearTimer });
     this.pending = null;
     this.timer = null;
