@@ -10,12 +10,12 @@ import pytest
 from uploads.models import Upload
 from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 SKEW_MS = -20 * 60 * 1000
 SLOW_CLOCK = """
 (() => {
-  const offset = %d;
+  const offset = OFFSET;
   const RealDate = Date;
   class SkewedDate extends RealDate {
     constructor(...args) { if (args.length) super(...args); else super(RealDate.now() + offset); }
@@ -23,10 +23,12 @@ SLOW_CLOCK = """
   }
   globalThis.Date = SkewedDate;
 })();
-""" % SKEW_MS
+""".replace("OFFSET", str(SKEW_MS))
 
 
-def test_it_signs_with_the_portals_clock_when_the_local_one_is_20_minutes_off(page, live_server, storage, tenants, tmp_path, settings):
+def test_it_signs_with_the_portals_clock_when_the_local_one_is_20_minutes_off(
+    page, live_server, tenants, tmp_path, settings
+):
     settings.UPLOAD_MIN_PART_SIZE = MIB
     settings.UPLOAD_PART_SIZE_UNIT = MIB
     path = tmp_path / "skew.dmp"
@@ -35,7 +37,9 @@ def test_it_signs_with_the_portals_clock_when_the_local_one_is_20_minutes_off(pa
 
     def on_part(route):
         if route.request.method == "PUT":
-            signed = datetime.strptime(route.request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            signed = datetime.strptime(route.request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=UTC
+            )
             offsets.append(signed.timestamp() - time.time())
         route.continue_()
 

@@ -7,11 +7,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from conftest import CHROMIUM, CHROMIUM_ARGS
-
 from uploads.models import Upload
 from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 
 @pytest.fixture
@@ -21,7 +20,10 @@ def page(browser):
     # moto on 127.0.0.1. A real deployment sends the header itself, so turn that check off.
     with_lna_off = browser.browser_type.launch(
         executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests"],
+        args=[
+            *CHROMIUM_ARGS,
+            "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests",
+        ],
     )
     page = with_lna_off.new_context().new_page()
     page.set_default_timeout(15_000)
@@ -43,7 +45,7 @@ def uploader_csp(s3_endpoint: str) -> str:
     )
 
 
-def test_it_uploads_under_the_recommended_csp(page, live_server, storage, tenants, tmp_path):
+def test_it_uploads_under_the_recommended_csp(page, live_server, tenants, tmp_path):
     csp = uploader_csp(django_settings.AWS_PUBLIC_ENDPOINT_URL)
     violations = []
     page.on("console", lambda m: print("CONSOLE", m.text))
@@ -65,7 +67,7 @@ def test_it_uploads_under_the_recommended_csp(page, live_server, storage, tenant
     assert stored_sha256(Upload.objects.get(original_name=path.name)) == sha
 
 
-def test_the_csp_check_can_fail_without_the_s3_endpoint(page, live_server, storage, tenants, tmp_path):
+def test_the_csp_check_can_fail_without_the_s3_endpoint(page, live_server, tenants, tmp_path):
     csp = uploader_csp("https://elsewhere.example")
     violations = []
     page.on("console", lambda m: violations.append(m.text) if uploader_violation(m.text) else None)

@@ -2,12 +2,13 @@
 mode: the upload rides them out and the stored object is byte-identical."""
 
 import re
+
 import pytest
 
 from uploads.models import Upload
 from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 PART_PUT = re.compile(r"[?&]partNumber=(\d+)")
 
@@ -21,7 +22,7 @@ def s3_error(route, status: int, code: str) -> None:
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Expose-Headers": "ETag",
         },
-        body=f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected</Message></Error>',
+        body=f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>",
     )
 
 
@@ -32,7 +33,9 @@ def small_plan(settings):
     settings.UPLOAD_PART_SIZE_UNIT = MIB
 
 
-def test_it_survives_aborted_parts_slowdown_and_an_expired_token(page, live_server, storage, tenants, tmp_path, small_plan):
+def test_it_survives_aborted_parts_slowdown_and_an_expired_token(
+    page, live_server, tenants, tmp_path, small_plan
+):
     path = tmp_path / "faults.dmp"
     sha = make_file(path, 40 * MIB + 777)
     seen: dict[int, int] = {}
@@ -69,7 +72,7 @@ def test_it_survives_aborted_parts_slowdown_and_an_expired_token(page, live_serv
     assert stored_sha256(upload) == sha
 
 
-def test_it_waits_out_20_seconds_offline(page, live_server, storage, tenants, tmp_path, small_plan):
+def test_it_waits_out_20_seconds_offline(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "offline.dmp"
     sha = make_file(path, 100 * MIB)
     done_parts = []

@@ -8,10 +8,10 @@ from uploads import s3
 from uploads.models import Upload
 from uploads.tests.browser import open_project, sign_in, storage, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 
-def test_it_uploads_a_folder_keeping_relative_paths(page, live_server, storage, tenants, tmp_path):
+def test_it_uploads_a_folder_keeping_relative_paths(page, live_server, tenants, tmp_path):
     root = tmp_path / "export"
     expected = {}
     for i in range(50):

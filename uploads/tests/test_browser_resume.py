@@ -10,7 +10,7 @@ from uploads import s3
 from uploads.models import Upload
 from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 PART = re.compile(r"[?&]partNumber=(\d+)")
 
@@ -61,7 +61,9 @@ def resume_in_new_page(context, live_server, tenants, path) -> tuple[object, dic
     return page, sent
 
 
-def test_it_resumes_after_the_page_closed_sending_only_missing_parts(browser, live_server, storage, tenants, tmp_path, settings):
+def test_it_resumes_after_the_page_closed_sending_only_missing_parts(
+    browser, live_server, tenants, tmp_path, settings
+):
     settings.UPLOAD_MIN_PART_SIZE = MIB
     settings.UPLOAD_PART_SIZE_UNIT = MIB
     path = tmp_path / "resume.dmp"

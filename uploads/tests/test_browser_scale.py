@@ -9,11 +9,13 @@ from uploads.models import Upload
 from uploads.tests.browser import make_file, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 from uploads.tests.test_browser_resume import resume_in_new_page, stored_parts, upload_until_then_close
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 KIB = 1024
 
 
-def test_it_resumes_a_10000_part_upload_interrupted_near_part_9000(browser, live_server, storage, tenants, tmp_path, settings):
+def test_it_resumes_a_10000_part_upload_interrupted_near_part_9000(
+    browser, live_server, tenants, tmp_path, settings
+):
     settings.UPLOAD_MIN_PART_SIZE = KIB
     settings.UPLOAD_PART_SIZE_UNIT = KIB
     path = tmp_path / "many-parts.dmp"

@@ -6,11 +6,11 @@ import pytest
 from uploads.models import Upload
 from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
 
 @pytest.mark.parametrize("size_mib", [64, 300])
-def test_it_uploads_a_file_byte_identical(page, live_server, storage, tenants, tmp_path, size_mib):
+def test_it_uploads_a_file_byte_identical(page, live_server, tenants, tmp_path, size_mib):
     path = tmp_path / f"dump-{size_mib}.dmp"
     sha = make_file(path, size_mib * MIB + 12345)
     sign_in(page, live_server, tenants.alice)
