@@ -46,8 +46,8 @@ export async function filesFromDataTransfer(dt) {
 }
 
 export class UploaderUI {
-  constructor(root, { api, store, projectId }) {
-    Object.assign(this, { root, api, store, projectId });
+  constructor(root, { api, store, projectId, options = {} }) {
+    Object.assign(this, { root, api, store, projectId, options });
     this.manager = new UploadManager();
     this.rows = new Map();
     this.list = root.querySelector("[data-list]");
@@ -95,7 +95,7 @@ export class UploaderUI {
   addFiles(items) {
     const batchId = items.length > 1 ? crypto.randomUUID() : null;
     for (const { file, relativePath } of items) {
-      const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId });
+      const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId, ...this.options });
       this._row(u);
       u.addEventListener("change", () => this._onChange(u));
       u.addEventListener("retry", (e) => console.warn("retrying part", JSON.stringify(e.detail)));
