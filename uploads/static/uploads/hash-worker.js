@@ -26,14 +26,13 @@ self.onmessage = async ({ data }) => {
   }
 };
 
-async function hashFile({ file, plan, from, saved }) {
-  const hasher = await new FileHasher(hw).init(from > 1 ? saved : null);
+async function hashFile({ file, plan, from, saved, only = null }) {
+  const hasher = await new FileHasher(hw, { only }).init(from > 1 ? saved : null);
   for (let n = from; n <= plan.partCount; n++) {
     if (stopped) return;
     const r = partRange(plan, n);
     const checksum = await hasher.hashPart(file.slice(r.start, r.end));
-    const { crcState, shaState } = hasher.save();
-    self.postMessage({ type: "part", number: n, checksum, through: n, crcState, shaState });
+    self.postMessage({ type: "part", number: n, checksum, through: n, ...hasher.save() });
   }
   self.postMessage({ type: "done", ...hasher.finish() });
 }

@@ -29,43 +29,60 @@ export async function blobCrc64(hw, blob, chunkSize = CHUNK) {
   return toBase64(crc.digest("binary"));
 }
 
+/**
+ * Hashers fed in file order. `only` picks a subset so two workers can share the work: "crc"
+ * (part CRCs and the whole-file CRC, fast, gating each part's send) or "sha" (the whole-file
+ * SHA-256, needed only at complete); null does all three in one pass.
+ */
 export class FileHasher {
-  constructor(hw, { chunkSize = CHUNK } = {}) {
+  constructor(hw, { chunkSize = CHUNK, only = null } = {}) {
     this.hw = hw;
     this.chunkSize = chunkSize;
+    this.withCrc = only !== "sha";
+    this.withSha = only !== "crc";
   }
 
   /** Start fresh, or from saved states ({crcState, shaState} as Uint8Array). */
   async init(saved = null) {
-    this.crc = await this.hw.createCRC64(CRC64NVME_POLY);
-    this.sha = await this.hw.createSHA256();
-    this.part = await this.hw.createCRC64(CRC64NVME_POLY);
-    this.crc.init();
-    this.sha.init();
-    if (saved) {
-      this.crc.load(saved.crcState);
-      this.sha.load(saved.shaState);
+    this.hashers = [];
+    if (this.withCrc) {
+      this.crc = await this.hw.createCRC64(CRC64NVME_POLY);
+      this.part = await this.hw.createCRC64(CRC64NVME_POLY);
+      this.crc.init();
+      if (saved) this.crc.load(saved.crcState);
+      this.hashers.push(this.crc, this.part);
+    }
+    if (this.withSha) {
+      this.sha = await this.hw.createSHA256();
+      this.sha.init();
+      if (saved) this.sha.load(saved.shaState);
+      this.hashers.push(this.sha);
     }
     return this;
   }
 
-  /** Hash the next part (its Blob slice) into the file hashers; returns its CRC64NVME. */
+  /** Hash the next part (its Blob slice) into the file hashers; returns its CRC64NVME
+   * (null when this hasher does SHA-256 only). */
   async hashPart(blob) {
-    this.part.init();
+    this.part?.init();
     for await (const c of chunks(blob, this.chunkSize)) {
-      this.part.update(c);
-      this.crc.update(c);
-      this.sha.update(c);
+      for (const h of this.hashers) h.update(c);
     }
-    return toBase64(this.part.digest("binary"));
+    return this.part ? toBase64(this.part.digest("binary")) : null;
   }
 
   /** States to resume from; they describe exactly the bytes hashed so far. */
   save() {
-    return { crcState: this.crc.save(), shaState: this.sha.save() };
+    const out = {};
+    if (this.crc) out.crcState = this.crc.save();
+    if (this.sha) out.shaState = this.sha.save();
+    return out;
   }
 
   finish() {
-    return { crc64nvme: toBase64(this.crc.digest("binary")), sha256: this.sha.digest("hex") };
+    const out = {};
+    if (this.crc) out.crc64nvme = toBase64(this.crc.digest("binary"));
+    if (this.sha) out.sha256 = this.sha.digest("hex");
+    return out;
   }
 }

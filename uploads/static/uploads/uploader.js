@@ -28,14 +28,14 @@ class HashWorker {
       this.worker.postMessage({ type: "verify", file, plan, parts });
     });
   }
-  start(file, plan, from, saved, onPart, onDone, onError) {
+  start(file, plan, from, saved, onPart, onDone, onError, only = null) {
     this.worker.onmessage = ({ data }) => {
       if (data.type === "part") onPart(data);
       else if (data.type === "done") onDone(data);
       else if (data.type === "error") onError(new Error(data.message));
     };
     this.worker.onerror = (e) => onError(new Error(e.message || "hashing worker failed"));
-    this.worker.postMessage({ type: "start", file, plan, from, saved });
+    this.worker.postMessage({ type: "start", file, plan, from, saved, only });
   }
   stop() {
     this.worker.terminate();
@@ -97,6 +97,7 @@ export class FileUpload extends EventTarget {
     const signal = this.abort.signal;
     this._set("starting", "Preparing…");
     let worker = null;
+    let shaWorker = null;
     try {
       this.upload ??= await this._findOrCreate();
       const plan = checkPlan(this.upload);
@@ -114,7 +115,8 @@ export class FileUpload extends EventTarget {
       const { parts: serverParts } = await this.api.parts(id);
       const saved = this.state ?? (await this.store.get(id));
       const r = planResume(plan, serverParts, saved);
-      worker = this.worker = new HashWorker();
+      worker = new HashWorker();
+      shaWorker = new HashWorker();
       if (r.verify.length && !this.verified) {
         this._set("starting", "Checking the file matches the unfinished upload…");
         const sums = await worker.verify(this.file, plan, r.verify);
@@ -147,26 +149,57 @@ export class FileUpload extends EventTarget {
           pool.close();
           return resolve({ crc64nvme: null, sha256: null });
         }
+        // Two workers: part CRCs (fast) gate each part's send; SHA-256 (slower) runs
+        // alongside and is needed only at complete. The saved point is the last part both
+        // have passed, with the CRC state kept from that part.
+        const crcStates = new Map();
+        const through = { crc: r.hashFrom - 1, sha: r.hashFrom - 1 };
+        const final = {};
+        let finished = 0;
+        const savePoint = (shaState) => {
+          const k = Math.min(through.crc, through.sha);
+          if (k < r.hashFrom || !crcStates.has(k)) return;
+          Object.assign(this.state, { hashedThrough: k, crcState: crcStates.get(k) });
+          if (shaState) this.state.shaState = shaState;
+          for (const n of crcStates.keys()) if (n < k) crcStates.delete(n);
+          this.writer.schedule(snapshot);
+        };
+        const shaStates = new Map();
+        const onDone = (part) => {
+          Object.assign(final, part);
+          if (++finished === 2) resolve(final);
+        };
+        const onError = (err) => {
+          pool.fail(err);
+          reject(err);
+        };
         worker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
-          ({ number, checksum, through, crcState, shaState }) => {
+          ({ number, checksum, crcState }) => {
             const recorded = r.recorded.get(number);
             if (this.done.has(number) && recorded && recorded !== checksum) {
               pool.fail(new FileChanged());
               return;
             }
-            Object.assign(this.state, { hashedThrough: through, crcState, shaState });
             this.state.partChecksums[number] = checksum;
+            crcStates.set(number, crcState);
+            through.crc = number;
             if (!this.done.has(number)) pool.push(number);
-            this.writer.schedule(snapshot);
+            if (shaStates.has(number)) savePoint(shaStates.get(number));
           },
-          (final) => {
+          (f) => {
+            // The CRC pass is done: every part is queued; complete still waits for SHA-256.
             pool.close();
-            resolve(final);
+            onDone(f);
           },
-          (err) => {
-            pool.fail(err);
-            reject(err);
-          });
+          onError, "crc");
+        shaWorker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
+          ({ number, shaState }) => {
+            through.sha = number;
+            if (number > through.crc) shaStates.set(number, shaState);
+            else savePoint(shaState);
+            for (const n of shaStates.keys()) if (n <= through.crc) shaStates.delete(n);
+          },
+          onDone, onError, "sha");
       });
       hashed.catch(() => {});
       signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });
@@ -174,6 +207,7 @@ export class FileUpload extends EventTarget {
       const final = await hashed;
       this.partsDoneAt = performance.now();
       worker.stop();
+      shaWorker.stop();
       await this.writer.flush();
       this._set("completing", "Finishing…");
       await this.heartbeat.tick(this.file.size, { force: true });
@@ -183,6 +217,7 @@ export class FileUpload extends EventTarget {
       this._set("done", "");
     } catch (err) {
       worker?.stop();
+      shaWorker?.stop();
       this.inflight.clear();
       await this.writer?.flush();
       if (signal.aborted && this.status === "cancelled") return;

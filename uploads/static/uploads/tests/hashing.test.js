@@ -69,3 +69,28 @@ test("states saved from other bytes give a different whole-file checksum", async
   await resumed.hashPart(new Blob([b.subarray(100_000)]));
   assert.notEqual(resumed.finish().sha256, createHash("sha256").update(a).digest("hex"));
 });
+
+test("split across two workers (CRCs, SHA-256) the results equal one pass, and so do their saved states", async () => {
+  const bytes = data(300_000, 3);
+  const blob = new Blob([bytes]);
+  const plan = checkPlan({ size: bytes.length, part_size: 70_000, part_count: 5 });
+  const one = await new FileHasher(hw).init();
+  const crc = await new FileHasher(hw, { only: "crc" }).init();
+  const sha = await new FileHasher(hw, { only: "sha" }).init();
+  for (let n = 1; n <= 3; n++) {
+    const r = partRange(plan, n);
+    const b = blob.slice(r.start, r.end);
+    assert.equal(await crc.hashPart(b), await one.hashPart(b));
+    assert.equal(await sha.hashPart(b), null);
+  }
+  const saved = { ...crc.save(), ...sha.save() };
+  const crc2 = await new FileHasher(hw, { only: "crc" }).init(saved);
+  const sha2 = await new FileHasher(hw, { only: "sha" }).init(saved);
+  for (let n = 4; n <= 5; n++) {
+    const r = partRange(plan, n);
+    await one.hashPart(blob.slice(r.start, r.end));
+    await crc2.hashPart(blob.slice(r.start, r.end));
+    await sha2.hashPart(blob.slice(r.start, r.end));
+  }
+  assert.deepEqual({ ...crc2.finish(), ...sha2.finish() }, one.finish());
+});
