@@ -183,6 +183,8 @@ for _name in ("UPLOAD_CREDENTIALS_SECONDS", "UPLOAD_CLI_CREDENTIALS_SECONDS"):
 STAFF_DOWNLOAD_SECONDS = min(env.int("STAFF_DOWNLOAD_SECONDS", default=900), 900)
 # /progress calls closer together than this are answered but not acted on.
 UPLOAD_PROGRESS_INTERVAL_SECONDS = env.int("UPLOAD_PROGRESS_INTERVAL_SECONDS", default=30)
+# An upload with no progress report for this long is shown as stalled.
+UPLOAD_STALLED_AFTER_SECONDS = env.int("UPLOAD_STALLED_AFTER_SECONDS", default=900)
 # Part planning: S3 allows 5 MiB..5 GiB per part and 10,000 parts. Tests lower these.
 UPLOAD_MIN_PART_SIZE = env.int("UPLOAD_MIN_PART_SIZE", default=8 * 1024 * 1024)
 UPLOAD_PART_SIZE_UNIT = env.int("UPLOAD_PART_SIZE_UNIT", default=1024 * 1024)

@@ -437,7 +437,9 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
     Upload.objects.filter(pk=upload.pk).filter(
         Q(credentials_expire_at__isnull=True) | Q(credentials_expire_at__lt=expires)
     ).update(credentials_expire_at=expires)
-    Upload.objects.filter(pk=upload.pk, status=Upload.Status.CREATED).update(status=Upload.Status.UPLOADING)
+    Upload.objects.filter(pk=upload.pk, status__in=(Upload.Status.CREATED, Upload.Status.STALLED)).update(
+        status=Upload.Status.UPLOADING
+    )
     upload.refresh_from_db()
     audit.record(
         "upload.credentials_issued",
@@ -813,6 +815,32 @@ def abort_upload(user, upload: Upload) -> Upload:
             logger.warning("AbortMultipartUpload failed for %s: %s", upload.pk, exc.code)
     audit.record("upload.aborted", actor=user, target=upload, by="customer")
     return upload
+
+
+def mark_stalled_uploads(now: datetime | None = None) -> int:
+    """Uploads with no progress for UPLOAD_STALLED_AFTER_SECONDS become `stalled` (shown to
+    customers and staff); the next progress report or credential request revives them."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.UPLOAD_STALLED_AFTER_SECONDS)
+    idle = Q(last_progress_at__lt=cutoff) | Q(last_progress_at__isnull=True, created_at__lt=cutoff)
+    stalled = list(
+        Upload.objects.filter(idle, status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING)).values_list(
+            "pk", flat=True
+        )
+    )
+    count = Upload.objects.filter(
+        pk__in=stalled, status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING)
+    ).update(status=Upload.Status.STALLED)
+    for upload in Upload.objects.filter(pk__in=stalled, status=Upload.Status.STALLED).select_related(
+        "project"
+    ):
+        audit.record(
+            "upload.stalled",
+            target=upload,
+            actor_label="system",
+            last_progress_at=str(upload.last_progress_at),
+        )
+    return count
 
 
 # Foreign writes -----------------------------------------------------------------------

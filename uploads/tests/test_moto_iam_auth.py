@@ -57,6 +57,8 @@ def iam_enforced(moto, bucket, monkeypatch):
     )
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    # No bucket policy here: moto's IAM-auth mode ignores condition keys, so the portal's
+    # conditional deny statements (non-TLS, SSE-C) would deny every request.
     moto.set_auth(True)
     yield
     moto.set_auth(False)

@@ -131,3 +131,24 @@ class TestListUploads:
     def test_another_tenant_gets_404(self, client, tenants, bucket):
         client.force_login(tenants.bob)
         assert client.get(f"/api/projects/{tenants.project_a.pk}/uploads").status_code == 404
+
+
+class TestStalled:
+    def test_idle_uploads_become_stalled_and_revive(self, alice_client, tenants, bucket, settings):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from uploads import services
+
+        settings.UPLOAD_STALLED_AFTER_SECONDS = 600
+        idle = create(alice_client, tenants.project_a, 5000).json()
+        busy = create(alice_client, tenants.project_a, 5000, name="b.dmp").json()
+        progress(alice_client, busy, 100)
+        Upload.objects.filter(pk=idle["id"]).update(created_at=timezone.now() - timedelta(minutes=11))
+        assert services.mark_stalled_uploads() == 1
+        assert Upload.objects.get(pk=idle["id"]).status == Upload.Status.STALLED
+        assert Upload.objects.get(pk=busy["id"]).status == Upload.Status.UPLOADING
+        assert AuditEvent.objects.filter(action="upload.stalled").count() == 1
+        assert post_json(alice_client, f"/api/uploads/{idle['id']}/credentials").status_code == 200
+        assert Upload.objects.get(pk=idle["id"]).status == Upload.Status.UPLOADING

@@ -137,9 +137,27 @@ class TestSessionPolicy:
         up, call = issue_and_capture(alice_client, tenants.project_a)
         policy = json.loads(call["Policy"])
         other_key = key_arn.replace("1111", "9999")
+        # KMS needs the key policy too; the usual one delegates to the account's IAM policies.
+        key_policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ],
+        }
         results = simulate(
             [
-                {"action": a, "resource": r, "identityPolicies": [WIDE_ROLE_POLICY], "sessionPolicy": policy}
+                {
+                    "action": a,
+                    "resource": r,
+                    "identityPolicies": [WIDE_ROLE_POLICY],
+                    "sessionPolicy": policy,
+                    "resourcePolicy": key_policy,
+                }
                 for a, r in [
                     ("kms:GenerateDataKey", key_arn),
                     ("kms:Decrypt", key_arn),
