@@ -1,0 +1,180 @@
+"""Benchmark: the browser uploader in headless Chromium versus boto3 upload_file (default
+config) versus `aws s3 cp`, one moto server, one 1 GiB generated file, in one run; the
+uploader with hashing on and off; and the renderer's memory for a 256 MiB and a 2 GiB file.
+
+Run:  .venv/bin/pytest bench/uploader_bench.py -o python_files=uploader_bench.py -s -q
+Writes bench/results/uploader-<UTC time>.json and prints a summary.
+
+The uploader page is driven by Playwright (network instrumentation on, no routes); parts are
+Blob slices, which that instrumentation does not copy. Memory: JSHeapUsedSize of the page from
+the Chrome DevTools Protocol (Performance.getMetrics), and the RSS of Chromium's renderer
+processes from /proc (page, hashing worker and Blink together: an upper bound).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from uploads.models import Upload
+from uploads.tests.browser import MIB, make_file, sign_in, storage  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
+RESULTS = Path(__file__).parent / "results"
+GIB = 1024 * MIB
+
+
+class MemorySampler:
+    def __init__(self, browser, page):
+        self.cdp_browser = browser.new_browser_cdp_session()
+        self.cdp_page = page.context.new_cdp_session(page)
+        self.cdp_page.send("Performance.enable")
+        self.samples: list[tuple[float, float, float]] = []  # (t, js heap MB, renderer RSS MB)
+        self.stop = threading.Event()
+
+    def renderer_rss_mb(self) -> float:
+        info = self.cdp_browser.send("SystemInfo.getProcessInfo")
+        total = 0
+        for proc in info["processInfo"]:
+            if proc["type"] != "renderer":
+                continue
+            try:
+                for line in Path(f"/proc/{proc['id']}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total
+
+    def sample(self) -> None:
+        metrics = {m["name"]: m["value"] for m in self.cdp_page.send("Performance.getMetrics")["metrics"]}
+        self.samples.append(
+            (time.monotonic(), metrics.get("JSHeapUsedSize", 0) / MIB, self.renderer_rss_mb())
+        )
+
+    def summary(self) -> dict:
+        heaps = [s[1] for s in self.samples]
+        rss = [s[2] for s in self.samples]
+        return {
+            "samples": len(self.samples),
+            "js_heap_mb_peak": round(max(heaps), 1),
+            "renderer_rss_mb_peak": round(max(rss), 1),
+            "renderer_rss_mb_median": round(sorted(rss)[len(rss) // 2], 1),
+        }
+
+
+def run_uploader(
+    browser, live_server, tenants, path: Path, *, checksums: bool = True, memory: bool = False
+) -> dict:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, live_server, tenants.alice)
+    query = "" if checksums else "?checksums=off"
+    page.goto(f"{live_server.url}/projects/{tenants.project_a.pk}/{query}")
+    page.wait_for_function("window.uploader !== undefined")
+    sampler = MemorySampler(browser, page) if memory else None
+    t0 = time.monotonic()
+    page.evaluate("window.benchStart = performance.now()")
+    page.set_input_files("input[data-files]", str(path))
+    final = "done" if checksums else "failed"  # the portal refuses to complete without checksums
+    while True:
+        status = page.evaluate("window.uploader.manager.uploads[0]?.status")
+        if status in ("done", "failed", "changed", "paused"):
+            break
+        if sampler:
+            sampler.sample()
+        page.wait_for_timeout(500)
+    total_s = time.monotonic() - t0
+    parts_s = page.evaluate("(window.uploader.manager.uploads[0].partsDoneAt - window.benchStart) / 1000")
+    assert status == final, page.locator("li.upload-row, li.completed-row").first.inner_text()
+    result = {
+        "size": path.stat().st_size,
+        "checksums": checksums,
+        "parts_seconds": round(parts_s, 2),
+        "parts_mib_s": round(path.stat().st_size / MIB / parts_s, 1),
+    }
+    if checksums:
+        result["end_to_end_seconds"] = round(total_s, 2)
+        result["end_to_end_mib_s"] = round(path.stat().st_size / MIB / total_s, 1)
+    if sampler:
+        result["memory"] = sampler.summary()
+    context.close()
+    return result
+
+
+def run_boto3(moto, bucket: str, path: Path) -> dict:
+    client = boto3.client(
+        "s3", endpoint_url=moto.url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
+    )
+    t0 = time.monotonic()
+    client.upload_file(str(path), bucket, "bench/boto3.bin")
+    s = time.monotonic() - t0
+    return {"seconds": round(s, 2), "mib_s": round(path.stat().st_size / MIB / s, 1)}
+
+
+def run_cli(moto, bucket: str, path: Path) -> dict:
+    aws = str(Path(sys.executable).parent / "aws")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    t0 = time.monotonic()
+    subprocess.run(
+        [
+            aws,
+            "s3",
+            "cp",
+            str(path),
+            f"s3://{bucket}/bench/cli.bin",
+            "--endpoint-url",
+            moto.url,
+            "--only-show-errors",
+        ],
+        check=True,
+        env=env,
+    )
+    s = time.monotonic() - t0
+    return {"seconds": round(s, 2), "mib_s": round(path.stat().st_size / MIB / s, 1)}
+
+
+def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, settings):
+    from uploads import s3
+
+    bucket = s3.bucket()
+    one = tmp_path / "one-gib.bin"
+    make_file(one, GIB)
+    out: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
+
+    out["uploader_hashing_on"] = run_uploader(browser, live_server, tenants, one)
+    Upload.objects.all().delete()
+    out["uploader_hashing_off"] = run_uploader(browser, live_server, tenants, one, checksums=False)
+    Upload.objects.all().delete()
+    out["boto3_upload_file"] = run_boto3(moto, bucket, one)
+    out["aws_s3_cp"] = run_cli(moto, bucket, one)
+    on, off = out["uploader_hashing_on"], out["uploader_hashing_off"]
+    out["uploader_vs_boto3"] = round(on["end_to_end_mib_s"] / out["boto3_upload_file"]["mib_s"], 2)
+    out["hashing_cost_percent"] = round(100 * (1 - on["parts_mib_s"] / off["parts_mib_s"]), 1)
+    one.unlink()
+
+    for label, size in (("memory_256_mib", 256 * MIB), ("memory_2_gib", 2 * GIB)):
+        moto.reset()
+        from uploads import bucket as bucket_setup
+
+        bucket_setup.setup_storage()
+        s3.client().delete_bucket_policy(Bucket=bucket)
+        Upload.objects.all().delete()
+        f = tmp_path / f"{label}.bin"
+        make_file(f, size)
+        out[label] = run_uploader(browser, live_server, tenants, f, memory=True)
+        f.unlink()
+
+    RESULTS.mkdir(exist_ok=True)
+    name = RESULTS / f"uploader-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    name.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))

@@ -1,0 +1,145 @@
+// The part queue: a pool of parallel part uploads, each retried with backoff, waiting for the
+// browser to come back online, and refreshing credentials once when S3 says they went stale.
+
+import { backoffDelay, classify, DEFAULT_RETRY, errorCode, sleep } from "./retry.js";
+
+export const DEFAULT_CONCURRENCY = 4;
+export const MAX_CONCURRENCY = 6;
+
+export class UploadStopped extends Error {
+  /** code: offline | network | rejected | upload_gone | denied */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** navigator.onLine and the `online` event, behind an interface tests can fake. */
+export class Connectivity {
+  constructor(target = globalThis, nav = globalThis.navigator) {
+    this.target = target;
+    this.nav = nav;
+  }
+  get online() {
+    return this.nav ? this.nav.onLine !== false : true;
+  }
+  /** Resolves when online; rejects UploadStopped("offline") after timeoutMs. */
+  waitOnline(timeoutMs, signal) {
+    if (this.online) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (fn, arg) => {
+        clearTimeout(timer);
+        this.target.removeEventListener("online", onOnline);
+        signal?.removeEventListener("abort", onAbort);
+        fn(arg);
+      };
+      const onOnline = () => done(resolve);
+      const onAbort = () => done(reject, signal.reason);
+      const timer = setTimeout(
+        () => done(reject, new UploadStopped("offline", "The connection has been down for a while, so the upload is paused. Press Resume when you are back online.")),
+        timeoutMs,
+      );
+      this.target.addEventListener("online", onOnline);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * Run attempt(creds) until S3 accepts it. Network errors and 408/429/5xx back off
+ * exponentially with jitter; time spent offline does not use up attempts; ExpiredToken/403
+ * gets one credential refresh and a retry.
+ */
+export async function sendWithRetry(attempt, { credentials, connectivity, policy = DEFAULT_RETRY, signal,
+  wait = sleep, random = Math.random, onRetry = () => {} }) {
+  let failures = 0;
+  let refreshed = false;
+  for (;;) {
+    signal?.throwIfAborted();
+    if (!connectivity.online) await connectivity.waitOnline(policy.offlinePauseMs, signal);
+    const creds = await credentials.get();
+    const res = await attempt(creds);
+    signal?.throwIfAborted();
+    const kind = classify(res.status, res.body);
+    if (kind === "ok") return res;
+    if (kind === "refresh") {
+      if (refreshed) {
+        throw new UploadStopped("denied", "The storage service refused this upload's permission. Please reload the page and try again.");
+      }
+      refreshed = true;
+      onRetry({ kind, status: res.status, code: errorCode(res.body) });
+      await credentials.invalidate(creds);
+      continue;
+    }
+    if (kind === "retry") {
+      if (res.status === 0 && !connectivity.online) continue; // wait for `online`, not a backoff
+      failures++;
+      if (failures >= policy.maxAttempts) {
+        throw new UploadStopped("network", "The upload keeps failing to reach the storage service, so it is paused. Check your connection and press Resume.");
+      }
+      onRetry({ kind, status: res.status, code: errorCode(res.body), failures });
+      await wait(backoffDelay(failures, { ...policy, random }), signal);
+      continue;
+    }
+    if (kind === "gone") {
+      throw new UploadStopped("upload_gone", "This upload was cancelled or expired on the server. Start it again.");
+    }
+    throw new UploadStopped("rejected", `The storage service refused a part (${res.status} ${errorCode(res.body)}).`);
+  }
+}
+
+/**
+ * Runs run(n) for pushed part numbers, `concurrency` at a time. done() resolves once close()
+ * was called and every pushed part finished; the first failure rejects it and stops new work.
+ */
+export class PartPool {
+  constructor(run, { concurrency = DEFAULT_CONCURRENCY } = {}) {
+    this.run = run;
+    this.concurrency = Math.max(1, Math.min(MAX_CONCURRENCY, concurrency));
+    this.ready = [];
+    this.active = 0;
+    this.closed = false;
+    this.error = null;
+    this.result = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.result.catch(() => {});
+  }
+  push(n) {
+    this.ready.push(n);
+    this._pump();
+  }
+  close() {
+    this.closed = true;
+    this._pump();
+  }
+  fail(err) {
+    if (this.error) return;
+    this.error = err;
+    this.ready.length = 0;
+    this.reject(err);
+  }
+  done() {
+    return this.result;
+  }
+  _pump() {
+    while (!this.error && this.active < this.concurrency && this.ready.length) {
+      const n = this.ready.shift();
+      this.active++;
+      Promise.resolve()
+        .then(() => this.run(n))
+        .then(
+          () => {
+            this.active--;
+            this._pump();
+          },
+          (err) => {
+            this.active--;
+            this.fail(err);
+          },
+        );
+    }
+    if (!this.error && this.closed && this.active === 0 && !this.ready.length) this.resolve();
+  }
+}

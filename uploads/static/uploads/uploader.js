@@ -1,0 +1,322 @@
+// One file's upload from start (or resume) to complete, and a manager that runs a few files
+// at a time. Orchestration only: the rules live in plan.js, retry.js, credentials.js, queue.js.
+
+import { ApiError } from "./api.js";
+import { CredentialSource, CredentialsError } from "./credentials.js";
+import { Heartbeat } from "./heartbeat.js";
+import { bytesOf, checkPlan, findResumable, partRange, planResume } from "./plan.js";
+import { Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
+import { signPart, sendPart } from "./s3part.js";
+import { ThrottledWriter } from "./store.js";
+
+export class FileChanged extends Error {
+  constructor() {
+    super("This file is not the same as the one whose upload was started (it changed on disk). Start the upload again.");
+    this.code = "file_changed";
+  }
+}
+
+/** The hashing Web Worker, one per running file. */
+class HashWorker {
+  constructor() {
+    this.worker = new Worker(new URL("./hash-worker.js", import.meta.url), { type: "module" });
+  }
+  verify(file, plan, parts) {
+    return new Promise((resolve, reject) => {
+      this.worker.onmessage = ({ data }) => (data.type === "verified" ? resolve(data.results) : reject(new Error(data.message)));
+      this.worker.onerror = (e) => reject(new Error(e.message || "hashing worker failed"));
+      this.worker.postMessage({ type: "verify", file, plan, parts });
+    });
+  }
+  start(file, plan, from, saved, onPart, onDone, onError, only = null) {
+    this.worker.onmessage = ({ data }) => {
+      if (data.type === "part") onPart(data);
+      else if (data.type === "done") onDone(data);
+      else if (data.type === "error") onError(new Error(data.message));
+    };
+    this.worker.onerror = (e) => onError(new Error(e.message || "hashing worker failed"));
+    this.worker.postMessage({ type: "start", file, plan, from, saved, only });
+  }
+  stop() {
+    this.worker.terminate();
+  }
+}
+
+export class FileUpload extends EventTarget {
+  constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
+    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true }) {
+    super();
+    // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
+    // to complete a browser upload without them.
+    Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums });
+    this.status = "queued"; // queued, starting, uploading, paused, completing, done, failed, changed, cancelled
+    this.message = "";
+    this.upload = null;
+    this.result = null;
+    this.confirmed = 0;
+    this.inflight = new Map();
+    this.state = null;
+    this.verified = false;
+  }
+
+  get size() {
+    return this.file.size;
+  }
+
+  bytesDone() {
+    let b = this.confirmed;
+    for (const v of this.inflight.values()) b += v;
+    return Math.min(b, this.file.size);
+  }
+
+  _set(status, message = "") {
+    this.status = status;
+    this.message = message;
+    this.dispatchEvent(new Event("change"));
+  }
+
+  async _findOrCreate() {
+    const who = { name: this.file.name, relativePath: this.relativePath, size: this.file.size, lastModified: this.file.lastModified };
+    const { uploads } = await this.api.listUploads(this.projectId, "in_progress");
+    const found = findResumable(uploads, who);
+    if (found) return found;
+    return this.api.createUpload(this.projectId, {
+      name: this.file.name,
+      relative_path: this.relativePath,
+      size: this.file.size,
+      content_type: this.file.type || "application/octet-stream",
+      last_modified: this.file.lastModified,
+      batch_id: this.batchId,
+      declared_sha256: null,
+    });
+  }
+
+  async run() {
+    if (["uploading", "starting", "completing", "done", "cancelled"].includes(this.status)) return;
+    this.abort = new AbortController();
+    const signal = this.abort.signal;
+    this._set("starting", "Preparing…");
+    let worker = null;
+    let shaWorker = null;
+    try {
+      this.upload ??= await this._findOrCreate();
+      const plan = checkPlan(this.upload);
+      this.plan = plan;
+      const id = this.upload.id;
+      this.credentials ??= new CredentialSource(async () => {
+        try {
+          return await this.api.credentials(id);
+        } catch (err) {
+          const fatal = err instanceof ApiError && err.status >= 400 && err.status < 500;
+          throw new CredentialsError(err.message, { code: err.code, fatal });
+        }
+      });
+      await this.credentials.get();
+      const { parts: serverParts } = await this.api.parts(id);
+      const saved = this.state ?? (await this.store.get(id));
+      const r = planResume(plan, serverParts, saved);
+      worker = new HashWorker();
+      shaWorker = new HashWorker();
+      if (r.verify.length && !this.verified) {
+        this._set("starting", "Checking the file matches the unfinished upload…");
+        const sums = await worker.verify(this.file, plan, r.verify);
+        for (const n of r.verify) if (sums[n] !== r.recorded.get(n)) throw new FileChanged();
+      }
+      this.verified = true;
+      signal.throwIfAborted();
+      const fromSaved = r.hashFrom > 1;
+      this.state = {
+        uploadId: id, name: this.file.name, relativePath: this.relativePath, size: this.file.size,
+        lastModified: this.file.lastModified, partSize: plan.partSize, partCount: plan.partCount,
+        hashedThrough: r.hashFrom - 1,
+        crcState: fromSaved ? saved.crcState : null,
+        shaState: fromSaved ? saved.shaState : null,
+        partChecksums: Object.fromEntries(r.known),
+        doneParts: [...r.done],
+      };
+      this.done = r.done;
+      this.confirmed = bytesOf(plan, r.done);
+      this.writer = new ThrottledWriter(this.store);
+      const snapshot = () => ({ ...this.state, doneParts: [...this.done] });
+      this.heartbeat ??= new Heartbeat((body) => this.api.progress(id, body), { intervalMs: this.heartbeatMs });
+      this._set("uploading", "");
+
+      const pool = new PartPool((n) => this._sendOne(n, signal, snapshot), { concurrency: this.concurrency });
+      for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
+      const hashed = new Promise((resolve, reject) => {
+        if (!this.checksums) {
+          for (let n = r.hashFrom; n <= plan.partCount; n++) if (!this.done.has(n)) pool.push(n);
+          pool.close();
+          return resolve({ crc64nvme: null, sha256: null });
+        }
+        // Two workers: part CRCs (fast) gate each part's send; SHA-256 (slower) runs
+        // alongside and is needed only at complete. The saved point is the last part both
+        // have passed, with the CRC state kept from that part.
+        const crcStates = new Map();
+        const through = { crc: r.hashFrom - 1, sha: r.hashFrom - 1 };
+        const final = {};
+        let finished = 0;
+        const savePoint = (shaState) => {
+          const k = Math.min(through.crc, through.sha);
+          if (k < r.hashFrom || !crcStates.has(k)) return;
+          Object.assign(this.state, { hashedThrough: k, crcState: crcStates.get(k) });
+          if (shaState) this.state.shaState = shaState;
+          for (const n of crcStates.keys()) if (n < k) crcStates.delete(n);
+          this.writer.schedule(snapshot);
+        };
+        const shaStates = new Map();
+        const onDone = (part) => {
+          Object.assign(final, part);
+          if (++finished === 2) resolve(final);
+        };
+        const onError = (err) => {
+          pool.fail(err);
+          reject(err);
+        };
+        worker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
+          ({ number, checksum, crcState }) => {
+            const recorded = r.recorded.get(number);
+            if (this.done.has(number) && recorded && recorded !== checksum) {
+              pool.fail(new FileChanged());
+              return;
+            }
+            this.state.partChecksums[number] = checksum;
+            crcStates.set(number, crcState);
+            through.crc = number;
+            if (!this.done.has(number)) pool.push(number);
+            if (shaStates.has(number)) savePoint(shaStates.get(number));
+          },
+          (f) => {
+            // The CRC pass is done: every part is queued; complete still waits for SHA-256.
+            pool.close();
+            onDone(f);
+          },
+          onError, "crc");
+        shaWorker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
+          ({ number, shaState }) => {
+            through.sha = number;
+            if (number > through.crc) shaStates.set(number, shaState);
+            else savePoint(shaState);
+            for (const n of shaStates.keys()) if (n <= through.crc) shaStates.delete(n);
+          },
+          onDone, onError, "sha");
+      });
+      hashed.catch(() => {});
+      signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });
+      await pool.done();
+      const final = await hashed;
+      this.partsDoneAt = performance.now();
+      worker.stop();
+      shaWorker.stop();
+      await this.writer.flush();
+      this._set("completing", "Finishing…");
+      await this.heartbeat.tick(this.file.size, { force: true });
+      this.result = await this.api.complete(id, { checksum_crc64nvme: final.crc64nvme, checksum_sha256: final.sha256 });
+      this.final = final;
+      await this.store.delete(id);
+      this._set("done", "");
+    } catch (err) {
+      worker?.stop();
+      shaWorker?.stop();
+      this.inflight.clear();
+      await this.writer?.flush();
+      if (signal.aborted && this.status === "cancelled") return;
+      if (signal.aborted) return this._set("paused", this.pauseMessage || "Paused.");
+      if (err instanceof FileChanged || err?.code === "checksum_mismatch") {
+        return this._set("changed", new FileChanged().message);
+      }
+      if (err instanceof UploadStopped) return this._set("paused", err.message);
+      if (err instanceof ApiError || err instanceof CredentialsError) {
+        return this._set("failed", err.message);
+      }
+      console.error(err);
+      this._set("failed", `Something went wrong: ${err?.message || err}`);
+    }
+  }
+
+  async _sendOne(n, signal, snapshot) {
+    const r = partRange(this.plan, n);
+    const body = this.file.slice(r.start, r.end);
+    const checksum = this.state.partChecksums[n];
+    await sendWithRetry(
+      async (creds) => {
+        const signed = await signPart({
+          creds, uploadId: this.upload.multipart_upload_id, partNumber: n, checksum, datetime: this.credentials.amzDate(),
+        });
+        this.inflight.set(n, 0);
+        const res = await sendPart({ ...signed, body, signal, onProgress: (b) => this.inflight.set(n, b) });
+        this.inflight.delete(n);
+        return res;
+      },
+      { credentials: this.credentials, connectivity: this.connectivity, signal,
+        onRetry: (info) => this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } })) },
+    );
+    this.done.add(n);
+    this.confirmed += r.size;
+    this.heartbeat.partDone(n, checksum);
+    this.heartbeat.tick(this.confirmed);
+    this.writer.schedule(snapshot);
+  }
+
+  pause(message = "Paused.") {
+    if (!["starting", "uploading"].includes(this.status)) return;
+    this.pauseMessage = message;
+    this.abort?.abort(new DOMException("paused", "AbortError"));
+  }
+
+  async cancel() {
+    const wasRunning = ["starting", "uploading"].includes(this.status);
+    this._set("cancelled", "Cancelled.");
+    if (wasRunning) this.abort?.abort(new DOMException("cancelled", "AbortError"));
+    if (this.upload) {
+      await this.api.abort(this.upload.id).catch(() => {});
+      await this.store.delete(this.upload.id).catch(() => {});
+    }
+  }
+
+  /** After "changed": abandon the old upload and start a fresh one for this file. */
+  async restart() {
+    if (this.upload) {
+      await this.api.abort(this.upload.id).catch(() => {});
+      await this.store.delete(this.upload.id).catch(() => {});
+    }
+    Object.assign(this, { upload: null, state: null, credentials: null, heartbeat: null, verified: false, confirmed: 0 });
+    this.status = "queued";
+    return this.run();
+  }
+}
+
+/** Runs queued FileUploads, a few files at a time. */
+export class UploadManager extends EventTarget {
+  constructor({ filesAtOnce = 2 } = {}) {
+    super();
+    this.filesAtOnce = filesAtOnce;
+    this.uploads = [];
+    this.running = 0;
+  }
+  add(upload) {
+    this.uploads.push(upload);
+    this._pump();
+  }
+  /** Run an upload now (Resume/Start again), outside the files-at-once limit's queue. */
+  start(upload, fn = () => upload.run()) {
+    this.running++;
+    Promise.resolve(fn()).finally(() => {
+      this.running--;
+      this._pump();
+    });
+  }
+  _pump() {
+    for (const u of this.uploads) {
+      if (this.running >= this.filesAtOnce) break;
+      if (u.status === "queued") {
+        u.status = "waiting";
+        this.start(u);
+      }
+    }
+    this.dispatchEvent(new Event("change"));
+  }
+  get active() {
+    return this.uploads.some((u) => ["waiting", "starting", "uploading", "completing"].includes(u.status));
+  }
+}

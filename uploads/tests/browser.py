@@ -1,0 +1,86 @@
+"""Shared by the browser uploader tests: a bucket configured by the storage helper's own
+setup code, a signed-in page on the live portal, generated files and the stored object's
+SHA-256."""
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from uploads import bucket as bucket_setup
+from uploads import s3
+from uploads.models import Upload
+
+MIB = 1024 * 1024
+
+# Playwright's sync API keeps an event loop on the test thread; the ORM calls in these tests
+# are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def storage(moto, settings, live_server):
+    settings.UPLOAD_BUCKET = "browser-uploads"
+    settings.PORTAL_ORIGINS = [live_server.url]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The CORS rule, versioning etc. come from setup_storage, not a copy in the tests.
+    bucket_setup.setup_storage()
+    # Its policy denies plain HTTP (aws:SecureTransport false), and the moto server here only
+    # speaks HTTP, so the policy has to go for anything to be stored.
+    s3.client().delete_bucket_policy(Bucket=s3.bucket())
+    return s3.bucket()
+
+
+def sign_in(page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+
+
+def open_project(page, live_server, project) -> None:
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    page.wait_for_function("window.uploader !== undefined")
+
+
+def make_file(path: Path, size: int, seed: int = 0) -> str:
+    """Write `size` pseudo-random bytes (incompressible, fast) and return their SHA-256."""
+    digest = hashlib.sha256()
+    block = hashlib.sha256(str(seed).encode()).digest() * (MIB // 32)
+    # A different block per MiB so equal parts never have equal checksums.
+    with path.open("wb") as f:
+        done = 0
+        i = 0
+        while done < size:
+            chunk = (os.urandom(64) + block[64:])[: min(MIB, size - done)]
+            f.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            i += 1
+    return digest.hexdigest()
+
+
+def stored_sha256(upload: Upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in s3.iter_object_chunks(upload.object_key, upload.version_id or None):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def wait_done(page, name: str, timeout_s: float = 120, stop_on=("failed", "changed", "paused")) -> None:
+    """Wait until `name` is in the Completed list; fail at once if its row stops on an error."""
+    page.wait_for_function(
+        """([name, stopOn]) => {
+          if (document.querySelector(`li.completed-row[data-name="${name}"]`)) return true;
+          return [...document.querySelectorAll("li.upload-row")].some(
+            (li) => li.dataset.name === name && stopOn.includes(li.dataset.status));
+        }""",
+        arg=[name, list(stop_on)],
+        timeout=timeout_s * 1000,
+    )
+    if not page.locator(f'li.completed-row[data-name="{name}"]').count():
+        row = page.locator(f'li.upload-row[data-name="{name}"]')
+        raise AssertionError(f"{name} stopped: {row.inner_text()}")
