@@ -80,7 +80,7 @@ def run_uploader(
     sign_in(page, live_server, tenants.alice)
     query = "" if checksums else "?checksums=off"
     page.goto(f"{live_server.url}/projects/{tenants.project_a.pk}/{query}")
-    page.wait_for_function("window.uploader !== undefined")
+    page.wait_for_function("() => window.uploader !== undefined")
     sampler = MemorySampler(browser, page) if memory else None
     t0 = time.monotonic()
     page.evaluate("window.benchStart = performance.now()")

@@ -23,7 +23,10 @@ def content_security_policy() -> str:
     return (
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
         f"connect-src 'self' {s3_origin}; img-src 'self' data:; style-src 'self'; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        # No form-action: "Sign in with SSO" posts to the portal, which redirects to the
+        # IdP's authorize endpoint (known only from discovery), and Chromium applies
+        # form-action to that redirect.
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )
 
 

@@ -43,7 +43,7 @@ def sign_in(page, live_server, user) -> None:
 
 def open_project(page, live_server, project) -> None:
     page.goto(f"{live_server.url}/projects/{project.pk}/")
-    page.wait_for_function("window.uploader !== undefined")
+    page.wait_for_function("() => window.uploader !== undefined")
 
 
 def make_file(path: Path, size: int, seed: int = 0) -> str:

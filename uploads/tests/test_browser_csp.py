@@ -39,7 +39,7 @@ def uploader_csp(s3_endpoint: str) -> str:
     return (
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
         f"connect-src 'self' {s3_endpoint}; img-src 'self' data:; style-src 'self'; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )
 
 
