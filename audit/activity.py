@@ -16,10 +16,13 @@ VERBS = {
     "upload.created": "started uploading",
     "upload.completed": "finished uploading",
     "upload.aborted": "cancelled",
+    "upload.failed": "could not complete:",
     "upload.verified": "verified",
-    "upload.failed": "failed verification:",
+    "upload.verification_failed": "failed verification:",
+    "upload.received_unverified": "received, not verified:",
+    "upload.received_cli": "received through the AWS CLI:",
     "upload.stalled": "marked stalled:",
-    "upload.discovered": "received through the AWS CLI:",
+    "upload.aborted_abandoned": "aborted, not finished in time:",
 }
 PORTAL = "Upload Portal"
 

@@ -32,6 +32,7 @@ MEMBERS = "Memberships and roles"
 ADMIN = "Organisation, project and customer changes (admin)"
 UPLOADS = "Uploads and credentials"
 BACKGROUND = "Verification and reconciliation"
+NOTIFICATIONS = "Notifications"
 REFUSED = "Refused requests"
 AUDIT = "The audit log itself"
 
@@ -219,19 +220,19 @@ _actions: list[Action] = [
     ),
     Action(
         "upload.aborted",
-        "An upload was aborted, by the customer (uploads.services, by=customer) or by "
-        "reconciliation (uploads.tasks, reason says why).",
-        ("uploads.services", "uploads.tasks"),
-        ("by", "reason", "status"),
+        "The customer cancelled an upload (its multipart upload is aborted on S3).",
+        ("uploads.services",),
+        ("by",),
         UPLOADS,
         customer_visible=True,
-        pending_from="issue-6",
     ),
     Action(
-        "upload.stalled",
-        "An upload had no progress for UPLOAD_STALLED_AFTER_SECONDS and was marked stalled.",
+        "upload.failed",
+        "Completing an upload failed: the checksum or size S3 stored did not match what the "
+        "browser sent (reason says which; expected/received the CRC64NVME values, s3_error "
+        "the code S3 refused the completion with).",
         ("uploads.services",),
-        ("last_progress_at",),
+        ("reason", "expected", "received", "s3_error"),
         UPLOADS,
         customer_visible=True,
     ),
@@ -243,51 +244,108 @@ _actions: list[Action] = [
         ("version_id", "expires_in"),
         UPLOADS,
     ),
+    # Background work: uploads.verification (the verify_upload task) and uploads.reconciliation
+    # (the periodic reconcile task).
+    Action(
+        "upload.verified",
+        "Verification confirmed a received file: the size S3 stored matches the plan and its "
+        "full-object CRC64NVME the browser's (method metadata), or the streamed SHA-256 matches "
+        "the browser's and the customer's declared one (method deep). Data holds the stored "
+        "size, checksums, version and how long it took; no object bytes are kept.",
+        ("uploads.verification",),
+        ("method", "reason", "size", "crc64nvme", "sha256", "version_id", "duration_ms"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "upload.verification_failed",
+        "Verification found a received file that does not match: a different size or checksum, "
+        "or the recorded version missing. Reason says which check failed.",
+        ("uploads.verification",),
+        ("method", "reason", "size", "crc64nvme", "sha256", "version_id", "duration_ms"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "upload.received_unverified",
+        "A file arrived with nothing to compare it with (an AWS CLI upload without a declared "
+        "SHA-256): received, not verified.",
+        ("uploads.verification",),
+        ("method", "reason", "size", "crc64nvme", "sha256", "version_id", "duration_ms"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "upload.received_cli",
+        "An object the customer copied with the AWS CLI arrived at its key: its version was "
+        "recorded and verification queued.",
+        ("uploads.reconciliation",),
+        ("version_id", "size"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "upload.stalled",
+        "An upload sent no heartbeat for UPLOAD_STALLED_AFTER_SECONDS and was marked stalled "
+        "(staff are told once).",
+        ("uploads.reconciliation",),
+        ("bytes_confirmed", "last_heartbeat"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "upload.aborted_abandoned",
+        "An unfinished upload passed the project's abandon limit (or its deadline and grace "
+        "period): its multipart upload was aborted on S3 and the upload marked aborted.",
+        ("uploads.reconciliation",),
+        ("reason", "bytes_confirmed", "s3_multipart_aborted"),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
+        "storage.orphan_multipart_aborted",
+        "A multipart upload under a project's prefix that no upload record owns (older than a "
+        "day) was aborted on S3.",
+        ("uploads.reconciliation",),
+        ("key",),
+        BACKGROUND,
+    ),
     Action(
         "upload.tampering_detected",
         "Something wrote to an upload's key outside the portal: the multipart upload vanished "
-        "before completion, or after the credentials expired a foreign version or multipart "
-        "upload was found (aborted or flagged; the recorded version still counts).",
-        ("uploads.services",),
-        ("findings", "reason", "detail"),
-        UPLOADS,
-    ),
-    # Background work (issue 6).
-    Action(
-        "upload.verified",
-        "Verification confirmed size and checksums of a received file.",
-        ("uploads.tasks",),
-        ("size", "checksum_crc64nvme", "checksum_sha256", "deep"),
+        "before completion (uploads.services, at complete), a version other than the recorded "
+        "one or an object on an aborted upload's key was found while credentials lived "
+        "(uploads.reconciliation: recorded_version, found_version), or the final check after "
+        "they expired found foreign versions or multipart uploads (uploads.services: findings; "
+        "foreign multipart uploads aborted). Staff are told; the recorded version still counts.",
+        ("uploads.services", "uploads.reconciliation"),
+        ("findings", "reason", "detail", "recorded_version", "found_version"),
         BACKGROUND,
-        customer_visible=True,
-        pending_from="issue-6",
     ),
     Action(
-        "upload.failed",
-        "An upload failed: at completion the checksum or size S3 stored did not match "
-        "(uploads.services), or verification failed (uploads.tasks). Reason says which check.",
-        ("uploads.services", "uploads.tasks"),
-        ("reason", "expected", "actual", "received", "s3_error"),
+        "project.closed_by_deadline",
+        "An open project passed its deadline and grace period and was closed (credentials "
+        "vended for it are revoked).",
+        ("uploads.reconciliation",),
+        ("open_until", "grace_period_hours"),
         BACKGROUND,
-        customer_visible=True,
-        pending_from="issue-6",
+    ),
+    # Notifications: uploads.notifications (the deliver_notification task).
+    Action(
+        "notification.sent",
+        "A staff email, customer receipt or project webhook was delivered (kind, the outbox "
+        "row, the uploads it lists). Never the webhook URL or its signing secret.",
+        ("uploads.notifications",),
+        ("kind", "notification", "uploads"),
+        NOTIFICATIONS,
     ),
     Action(
-        "upload.discovered",
-        "An object that arrived through the CLI path got an upload record.",
-        ("uploads.tasks",),
-        ("key", "size", "version_id"),
-        BACKGROUND,
-        customer_visible=True,
-        pending_from="issue-6",
-    ),
-    Action(
-        "project.closed",
-        "A project passed its deadline and was closed.",
-        ("uploads.tasks",),
-        ("open_until", "reason"),
-        BACKGROUND,
-        pending_from="issue-6",
+        "notification.failed",
+        "A notification was given up: the webhook URL was refused (not https, not public) or "
+        "delivery kept failing until NOTIFY_MAX_ATTEMPTS. Error says why.",
+        ("uploads.notifications",),
+        ("kind", "notification", "error"),
+        NOTIFICATIONS,
     ),
     # Refused requests.
     Action(

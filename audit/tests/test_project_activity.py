@@ -74,3 +74,11 @@ class TestProjectActivity:
         rows = activity_rows(client, tenants.project_a)
         assert rows and rows[0].split(" ", 4)[-1].startswith("Upload Portal cancelled")
         assert "consultant@example.com" not in rows[0]
+
+    def test_every_action_shown_to_customers_reads_as_words(self):
+        from audit.activity import VERBS
+        from audit.catalogue import CUSTOMER_VISIBLE_ACTIONS
+
+        # Otherwise the page would show a raw action name like "upload.received_cli".
+        assert sorted(set(CUSTOMER_VISIBLE_ACTIONS) - set(VERBS)) == []
+        assert sorted(set(VERBS) - set(CUSTOMER_VISIBLE_ACTIONS)) == []

@@ -1,18 +1,21 @@
 """How the uploads app's audited actions happen, for audit/tests/test_catalogue_coverage.py:
 the JSON API as the browser calls it, parts sent to moto with the vended credentials, staff
-in admin, and the service functions the periodic tasks call."""
+in admin, and the functions the Celery tasks run (verification, reconciliation, delivery),
+called synchronously in the test's process: no broker, no worker."""
 
 import os
 from datetime import timedelta
 
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.tests.scenarios import Ctx, scenario, staff
-from uploads import s3, services
-from uploads.models import Upload
+from uploads import notifications, reconciliation, s3, services, tasks
+from uploads.models import Notification, Upload, UploadProject
 from uploads.tests.helpers import (
     KIB,
+    crc64nvme_b64,
     create,
     credentials_of,
     post_json,
@@ -83,23 +86,116 @@ def complete_with_the_wrong_checksum(ctx: Ctx) -> None:
     assert response.json()["code"] == "checksum_mismatch"
 
 
+# --- background work: the functions the Celery tasks run, called synchronously ----------
+
+
+def _verified(ctx: Ctx) -> dict:
+    """A browser upload, completed and verified as the verify_upload task does."""
+    done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(9000))
+    assert tasks.verify_upload(done["id"]) == "verified"
+    return done
+
+
+@scenario("upload.verified")
+def verify_a_completed_upload(ctx: Ctx) -> None:
+    _verified(ctx)
+
+
+@scenario("upload.verification_failed")
+def verify_an_upload_whose_object_vanished(ctx: Ctx) -> None:
+    done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(9000))
+    upload = Upload.objects.get(pk=done["id"])
+    s3.delete_object_version(upload.object_key, upload.version_id)
+    assert tasks.verify_upload(done["id"]) == "failed"
+    assert Upload.objects.get(pk=done["id"]).status == Upload.Status.FAILED
+
+
+@scenario("upload.received_cli", "upload.received_unverified")
+def copy_a_file_with_the_aws_cli(ctx: Ctx) -> None:
+    # No declared SHA-256: reconciliation picks the object up, verification has nothing
+    # to compare it with.
+    data = os.urandom(4096)
+    path = f"/api/projects/{ctx.tenants.project_a.pk}/cli-credentials"
+    response = post_json(_alice(ctx), path, {"name": "export.dmp", "size": len(data)})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    s3.client_with(credentials_of(body["credentials"])).put_object(
+        Bucket=s3.bucket(), Key=body["upload"]["key"], Body=data
+    )
+    assert reconciliation.pick_up_cli_uploads() == 1
+    assert tasks.verify_upload(body["upload"]["id"]) == "unverified"
+
+
 @scenario("upload.stalled")
 def leave_an_upload_idle(ctx: Ctx) -> None:
     up = _started(ctx)
     settings = ctx.request.getfixturevalue("settings")
     later = timezone.now() + timedelta(seconds=settings.UPLOAD_STALLED_AFTER_SECONDS + 60)
-    assert services.mark_stalled_uploads(now=later) == 1
+    assert reconciliation.mark_stalled(now=later) == 1
     assert Upload.objects.get(pk=up["id"]).status == Upload.Status.STALLED
+
+
+@scenario("upload.aborted_abandoned")
+def abandon_an_upload(ctx: Ctx) -> None:
+    data = os.urandom(9000)
+    up = _started(ctx, len(data))
+    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    send_parts(creds, up, data, numbers=[1])
+    project = ctx.tenants.project_a
+    later = timezone.now() + timedelta(hours=project.abandon_after_hours + 1)
+    assert reconciliation.abort_abandoned(now=later) == 1
+    assert s3.list_multipart_uploads(up["key"]) == []
+
+
+@scenario("storage.orphan_multipart_aborted")
+def leave_a_multipart_upload_no_row_knows(ctx: Ctx) -> None:
+    _storage(ctx)
+    s3.create_multipart_upload(f"{ctx.tenants.project_a.key_prefix}stray/object.bin")
+    # (moto reports every multipart upload as initiated in 2010, so it is old enough.)
+    assert reconciliation.abort_orphan_multipart_uploads() == 1
 
 
 @scenario("upload.tampering_detected")
 def write_beside_the_portal(ctx: Ctx) -> None:
-    # The credentials can PUT the key directly; once they expire the portal finds the version.
-    up = _started(ctx)
+    # The credentials can PUT over a received file's key: reconciliation flags the new
+    # version while they live, and the final check once they expired lists it again.
+    data = os.urandom(9000)
+    up = _started(ctx, len(data))
     creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    send_parts(creds, up, data)
+    body = {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
+    assert post_json(ctx.client, f"/api/uploads/{up['id']}/complete", body).status_code == 200
     s3.client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
-    upload = Upload.objects.get(pk=up["id"])
-    assert services.check_foreign_writes(upload)
+    assert reconciliation.detect_tampering() == 1
+    Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
+    assert services.check_foreign_writes(Upload.objects.get(pk=up["id"]))
+
+
+@scenario("project.closed_by_deadline")
+def let_a_project_pass_its_deadline(ctx: Ctx) -> None:
+    project = ctx.tenants.project_a
+    project.open_until = timezone.now() - timedelta(hours=project.grace_period_hours + 1)
+    project.save()
+    assert reconciliation.close_projects_past_deadline() == 1
+
+
+@scenario("notification.sent")
+def tell_staff_and_the_customer(ctx: Ctx) -> None:
+    ctx.request.getfixturevalue("settings").NOTIFY_BATCH_QUIET_SECONDS = 0
+    _verified(ctx)
+    sent = [tasks.deliver_notification(n) for n in notifications.due_ids()]
+    assert sent and set(sent) == {"sent"}
+    assert mail.outbox
+
+
+@scenario("notification.failed")
+def notify_a_webhook_inside_the_network(ctx: Ctx) -> None:
+    # A loopback webhook is refused before any request is made, and given up at once.
+    ctx.request.getfixturevalue("settings").NOTIFY_BATCH_QUIET_SECONDS = 0
+    UploadProject.objects.filter(pk=ctx.tenants.project_a.pk).update(webhook_url="https://localhost:9/hook")
+    _verified(ctx)
+    webhook = Notification.objects.get(kind=Notification.Kind.WEBHOOK)
+    assert tasks.deliver_notification(webhook.pk) == "failed"
 
 
 @scenario("upload.downloaded_by_staff")
