@@ -94,8 +94,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # so concurrent writers queue instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Webhook URLs are https only; schemeless input should become https, as in Django 6.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://portal")}
 

@@ -1,5 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.models import User
+from django.db import messages, models
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -38,6 +39,8 @@ class ReadOnlyUploadInline(admin.TabularInline):
 
 @admin.register(UploadProject)
 class UploadProjectAdmin(StaffScopedAdmin):
+    # Webhooks are https only, so a URL typed without a scheme means https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "organization", "status", "open_until", "quota", "used", "created_at"]
     list_filter = ["status", "organization"]
     search_fields = ["name", "slug", "organization__name", "key_prefix"]
