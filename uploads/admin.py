@@ -1,6 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import User
-from django.db import messages, models
+from django.db import models
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
