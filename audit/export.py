@@ -8,26 +8,11 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
+from audit.chain import HASHED_FIELDS
 from audit.models import AuditEvent
 
-COLUMNS = (
-    "id",
-    "seq",
-    "created_at",
-    "action",
-    "actor_id",
-    "actor_label",
-    "ip",
-    "user_agent",
-    "organization_id",
-    "project_id",
-    "target_type",
-    "target_id",
-    "target_label",
-    "data",
-    "prev_hash",
-    "hash",
-)
+# Every hashed column, so an export can be verified against the chain on its own.
+COLUMNS = ("id", *HASHED_FIELDS, "hash")
 CHUNK = 2000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

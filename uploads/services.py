@@ -898,23 +898,17 @@ def revoke_user_credentials(
     until = live.aggregate(m=Max("credentials_expire_at"))["m"]
     if until is None:
         return None
-    rev = CredentialRevocation.objects.create(
-        kind=CredentialRevocation.Kind.IDENTITY,
-        value=source_identity(user),
-        reason=reason,
-        expires_at=until + timedelta(minutes=5),
-    )
-    audit.record(
-        "credentials.revoked",
+    value = source_identity(user)
+    return _revoke(
+        CredentialRevocation.Kind.IDENTITY,
+        value,
+        until,
+        reason,
         actor=actor,
-        organization=organization,
         target=user,
-        source_identity=rev.value,
-        until=rev.expires_at.isoformat(),
-        reason=reason,
+        organization=organization,
+        source_identity=value,
     )
-    transaction.on_commit(apply_bucket_policy_safely)
-    return rev
 
 
 def revoke_project_credentials(
@@ -927,19 +921,30 @@ def revoke_project_credentials(
     ]
     if until is None:
         return None
+    return _revoke(
+        CredentialRevocation.Kind.PREFIX,
+        project.key_prefix,
+        until,
+        reason,
+        actor=actor,
+        target=project,
+        prefix=project.key_prefix,
+    )
+
+
+def _revoke(kind, value: str, until: datetime, reason: str, *, actor, target, organization=None, **data):
+    # The deny stays a little past the last credentials' expiry to cover clock skew.
     rev = CredentialRevocation.objects.create(
-        kind=CredentialRevocation.Kind.PREFIX,
-        value=project.key_prefix,
-        reason=reason,
-        expires_at=until + timedelta(minutes=5),
+        kind=kind, value=value, reason=reason, expires_at=until + timedelta(minutes=5)
     )
     audit.record(
         "credentials.revoked",
         actor=actor,
-        target=project,
-        prefix=project.key_prefix,
+        organization=organization,
+        target=target,
         until=rev.expires_at.isoformat(),
         reason=reason,
+        **data,
     )
     transaction.on_commit(apply_bucket_policy_safely)
     return rev
