@@ -39,6 +39,11 @@ run: install
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN= \
 	  $(BIN)/honcho start -f Procfile
 
+# The tests talk to real services: PostgreSQL and Redis on this machine unless the
+# environment names others (CI's .ci/run sets them and REQUIRE_SERVICES=1).
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_test
+test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/10
+test: export CACHE_URL ?= rediscache://127.0.0.1:6379/11
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
