@@ -27,7 +27,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import Membership, Organization  # noqa: E402
-from audit.chain import compute_hash, normalise_data  # noqa: E402
+from audit.chain import HASHED_FIELDS, compute_hash, normalise_data  # noqa: E402
 from audit.models import GENESIS_HASH, AuditChainHead  # noqa: E402
 from uploads.models import UploadProject  # noqa: E402
 
@@ -45,23 +45,7 @@ ACTIONS = [
     ("admin.uploadproject.changed", 1),
     ("upload.failed", 1),
 ]
-COLUMNS = (
-    "seq",
-    "created_at",
-    "action",
-    "actor_id",
-    "actor_label",
-    "ip",
-    "user_agent",
-    "organization_id",
-    "project_id",
-    "target_type",
-    "target_id",
-    "target_label",
-    "data",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = (*HASHED_FIELDS, "hash")
 
 
 def tenants():

@@ -400,13 +400,14 @@ class IssuedCredentials:
     credentials: s3.Credentials
 
 
-def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> IssuedCredentials:
-    """STS credentials that can PUT exactly this upload's object, for a short time."""
+def _require_own_upload_in_open_project(user, upload: Upload, verb: str) -> None:
+    """Only the uploader who started an upload may go on with it, and only while its
+    project is open."""
     require_uploader(user, upload.project)
     if upload.uploaded_by_id != user.pk:
         refuse(
             "not_your_upload",
-            "Only the person who started this upload can continue it.",
+            f"Only the person who started this upload can {verb} it.",
             403,
             user=user,
             target=upload,
@@ -415,6 +416,11 @@ def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> I
         refuse(
             "project_closed", "This project is closed; uploads to it have stopped.", user=user, target=upload
         )
+
+
+def issue_credentials(user, upload: Upload, *, duration: int | None = None) -> IssuedCredentials:
+    """STS credentials that can PUT exactly this upload's object, for a short time."""
+    _require_own_upload_in_open_project(user, upload, "continue")
     if upload.status not in ACTIVE:
         refuse(
             "upload_not_active",
@@ -626,19 +632,7 @@ def complete_upload(
 ) -> Upload:
     """Finish the upload on the server: check the parts against the plan, complete with the
     client's full-object CRC64NVME, compare what S3 computed, record the version."""
-    require_uploader(user, upload.project)
-    if upload.uploaded_by_id != user.pk:
-        refuse(
-            "not_your_upload",
-            "Only the person who started this upload can complete it.",
-            403,
-            user=user,
-            target=upload,
-        )
-    if upload.project.status != UploadProject.Status.OPEN:
-        refuse(
-            "project_closed", "This project is closed; uploads to it have stopped.", user=user, target=upload
-        )
+    _require_own_upload_in_open_project(user, upload, "complete")
     sha = (checksum_sha256 or "").lower()
     if sha and not SHA256_RE.fullmatch(sha):
         refuse(
