@@ -30,6 +30,8 @@ from uploads.tests.browser import MIB, make_file, sign_in, storage  # noqa: F401
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 RESULTS = Path(__file__).parent / "results"
 GIB = 1024 * MIB
+# BENCH_QUICK=1: the 1 GiB comparison only (no aws s3 cp, no memory runs), for trying changes.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 
 class MemorySampler:
@@ -71,8 +73,38 @@ class MemorySampler:
         }
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, from /proc (clock ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds used by moto, by Chromium's processes (by type) and by this test process
+    (the Django live server) over one run: on a 2-core machine this says who had the CPU."""
+
+    def __init__(self, browser, moto):
+        self.cdp = browser.new_browser_cdp_session()
+        self.moto_pid = moto.process.pid
+        self.start = self.read()
+
+    def read(self) -> dict[str, float]:
+        out = {"moto": cpu_seconds(self.moto_pid), "portal (pytest process)": cpu_seconds(os.getpid())}
+        for proc in self.cdp.send("SystemInfo.getProcessInfo")["processInfo"]:
+            name = f"chromium {proc['type']}"
+            out[name] = out.get(name, 0.0) + float(proc["cpuTime"])
+        return out
+
+    def used(self) -> dict[str, float]:
+        end = self.read()
+        return {k: round(v - self.start.get(k, 0.0), 2) for k, v in end.items()}
+
+
 def run_uploader(
-    browser, live_server, tenants, path: Path, *, checksums: bool = True, memory: bool = False
+    browser, live_server, tenants, moto, path: Path, *, checksums: bool = True, memory: bool = False
 ) -> dict:
     context = browser.new_context()
     page = context.new_page()
@@ -82,6 +114,7 @@ def run_uploader(
     page.goto(f"{live_server.url}/projects/{tenants.project_a.pk}/{query}")
     page.wait_for_function("() => window.uploader !== undefined")
     sampler = MemorySampler(browser, page) if memory else None
+    cpu = CpuMeter(browser, moto)
     t0 = time.monotonic()
     page.evaluate("window.benchStart = performance.now()")
     page.set_input_files("input[data-files]", str(path))
@@ -95,6 +128,8 @@ def run_uploader(
         page.wait_for_timeout(500)
     total_s = time.monotonic() - t0
     parts_s = page.evaluate("(window.uploader.manager.uploads[0].partsDoneAt - window.benchStart) / 1000")
+    marks = page.evaluate("window.uploader.manager.uploads[0].timings")
+    phases = {name: round((at - marks["start"]) / 1000, 2) for name, at in marks.items()}
     assert status == final, page.locator("li.upload-row, li.completed-row").first.inner_text()
     result = {
         "size": path.stat().st_size,
@@ -105,6 +140,8 @@ def run_uploader(
     if checksums:
         result["end_to_end_seconds"] = round(total_s, 2)
         result["end_to_end_mib_s"] = round(path.stat().st_size / MIB / total_s, 1)
+    result["phases_seconds_from_start"] = phases
+    result["cpu_seconds"] = cpu.used()
     if sampler:
         result["memory"] = sampler.summary()
     context.close()
@@ -115,10 +152,22 @@ def run_boto3(moto, bucket: str, path: Path) -> dict:
     client = boto3.client(
         "s3", endpoint_url=moto.url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
     )
+    marks: dict[str, float] = {}
+    def mark_complete(**kwargs) -> None:
+        marks["completing"] = time.monotonic()  # a handler that returns a value replaces the call
+
+    client.meta.events.register("before-call.s3.CompleteMultipartUpload", mark_complete)
+    moto_cpu = cpu_seconds(moto.process.pid)
     t0 = time.monotonic()
     client.upload_file(str(path), bucket, "bench/boto3.bin")
     s = time.monotonic() - t0
-    return {"seconds": round(s, 2), "mib_s": round(path.stat().st_size / MIB / s, 1)}
+    return {
+        "seconds": round(s, 2),
+        "mib_s": round(path.stat().st_size / MIB / s, 1),
+        "parts_seconds": round(marks["completing"] - t0, 2),
+        "complete_seconds": round(t0 + s - marks["completing"], 2),
+        "moto_cpu_seconds": round(cpu_seconds(moto.process.pid) - moto_cpu, 2),
+    }
 
 
 def run_cli(moto, bucket: str, path: Path) -> dict:
@@ -151,18 +200,20 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
     make_file(one, GIB)
     out: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
 
-    out["uploader_hashing_on"] = run_uploader(browser, live_server, tenants, one)
+    out["uploader_hashing_on"] = run_uploader(browser, live_server, tenants, moto, one)
     Upload.objects.all().delete()
-    out["uploader_hashing_off"] = run_uploader(browser, live_server, tenants, one, checksums=False)
+    out["uploader_hashing_off"] = run_uploader(browser, live_server, tenants, moto, one, checksums=False)
     Upload.objects.all().delete()
     out["boto3_upload_file"] = run_boto3(moto, bucket, one)
-    out["aws_s3_cp"] = run_cli(moto, bucket, one)
+    if not QUICK:
+        out["aws_s3_cp"] = run_cli(moto, bucket, one)
     on, off = out["uploader_hashing_on"], out["uploader_hashing_off"]
     out["uploader_vs_boto3"] = round(on["end_to_end_mib_s"] / out["boto3_upload_file"]["mib_s"], 2)
     out["hashing_cost_percent"] = round(100 * (1 - on["parts_mib_s"] / off["parts_mib_s"]), 1)
     one.unlink()
 
-    for label, size in (("memory_256_mib", 256 * MIB), ("memory_2_gib", 2 * GIB)):
+    sizes = () if QUICK else (("memory_256_mib", 256 * MIB), ("memory_2_gib", 2 * GIB))
+    for label, size in sizes:
         moto.reset()
         from uploads import bucket as bucket_setup
 
@@ -171,10 +222,10 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
         Upload.objects.all().delete()
         f = tmp_path / f"{label}.bin"
         make_file(f, size)
-        out[label] = run_uploader(browser, live_server, tenants, f, memory=True)
+        out[label] = run_uploader(browser, live_server, tenants, moto, f, memory=True)
         f.unlink()
 
     RESULTS.mkdir(exist_ok=True)
-    name = RESULTS / f"uploader-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    name = RESULTS / f"uploader-{'quick-' if QUICK else ''}{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     name.write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

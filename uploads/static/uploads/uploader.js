@@ -57,6 +57,12 @@ export class FileUpload extends EventTarget {
     this.inflight = new Map();
     this.state = null;
     this.verified = false;
+    // performance.now() at each phase, read by bench/ to show where the time goes.
+    this.timings = {};
+  }
+
+  _mark(name) {
+    this.timings[name] = performance.now();
   }
 
   get size() {
@@ -96,6 +102,7 @@ export class FileUpload extends EventTarget {
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this._set("starting", "Preparing…");
+    this._mark("start");
     let worker = null;
     let shaWorker = null;
     try {
@@ -140,6 +147,7 @@ export class FileUpload extends EventTarget {
       const snapshot = () => ({ ...this.state, doneParts: [...this.done] });
       this.heartbeat ??= new Heartbeat((body) => this.api.progress(id, body), { intervalMs: this.heartbeatMs });
       this._set("uploading", "");
+      this._mark("sending");
 
       const pool = new PartPool((n) => this._sendOne(n, signal, snapshot), { concurrency: this.concurrency });
       for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
@@ -189,6 +197,7 @@ export class FileUpload extends EventTarget {
           (f) => {
             // The CRC pass is done: every part is queued; complete still waits for SHA-256.
             pool.close();
+            this._mark("crcDone");
             onDone(f);
           },
           onError, "crc");
@@ -199,19 +208,26 @@ export class FileUpload extends EventTarget {
             else savePoint(shaState);
             for (const n of shaStates.keys()) if (n <= through.crc) shaStates.delete(n);
           },
-          onDone, onError, "sha");
+          (f) => {
+            this._mark("shaDone");
+            onDone(f);
+          }, onError, "sha");
       });
       hashed.catch(() => {});
       signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });
       await pool.done();
+      this._mark("partsSent");
       const final = await hashed;
-      this.partsDoneAt = performance.now();
+      this._mark("hashed");
+      this.partsDoneAt = this.timings.hashed;
       worker.stop();
       shaWorker.stop();
       await this.writer.flush();
       this._set("completing", "Finishing…");
       await this.heartbeat.tick(this.file.size, { force: true });
+      this._mark("completing");
       this.result = await this.api.complete(id, { checksum_crc64nvme: final.crc64nvme, checksum_sha256: final.sha256 });
+      this._mark("completed");
       this.final = final;
       await this.store.delete(id);
       this._set("done", "");
