@@ -77,7 +77,8 @@ export function planResume(plan, serverParts, saved, { random = Math.random, sam
   }
   let hashFrom = 1;
   const known = new Map();
-  if (saved && saved.hashedThrough > 0 && saved.crcState && saved.shaState) {
+  // The CRC state is the whole-file CRC so far, in base64; anything else is not resumable.
+  if (saved && saved.hashedThrough > 0 && typeof saved.crcState === "string" && saved.shaState) {
     hashFrom = Math.min(saved.hashedThrough, plan.partCount) + 1;
     for (const [n, sum] of Object.entries(saved.partChecksums || {})) {
       if (Number(n) < hashFrom) known.set(Number(n), sum);

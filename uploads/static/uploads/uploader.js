@@ -28,14 +28,14 @@ class HashWorker {
       this.worker.postMessage({ type: "verify", file, plan, parts });
     });
   }
-  start(file, plan, from, saved, onPart, onDone, onError, only = null) {
+  start(message, transfer, onPart, onDone, onError) {
     this.worker.onmessage = ({ data }) => {
       if (data.type === "part") onPart(data);
       else if (data.type === "done") onDone(data);
       else if (data.type === "error") onError(new Error(data.message));
     };
     this.worker.onerror = (e) => onError(new Error(e.message || "hashing worker failed"));
-    this.worker.postMessage({ type: "start", file, plan, from, saved, only });
+    this.worker.postMessage(message, transfer);
   }
   stop() {
     this.worker.terminate();
@@ -157,9 +157,9 @@ export class FileUpload extends EventTarget {
           pool.close();
           return resolve({ crc64nvme: null, sha256: null });
         }
-        // Two workers: part CRCs (fast) gate each part's send; SHA-256 (slower) runs
-        // alongside and is needed only at complete. The saved point is the last part both
-        // have passed, with the CRC state kept from that part.
+        // Two workers: the reader's part CRCs gate each part's send; SHA-256 (slower) hashes
+        // the same bytes, passed over a channel, and is needed only at complete. The saved
+        // point is the last part both have passed, with the CRC state kept from that part.
         const crcStates = new Map();
         const through = { crc: r.hashFrom - 1, sha: r.hashFrom - 1 };
         const final = {};
@@ -181,7 +181,9 @@ export class FileUpload extends EventTarget {
           pool.fail(err);
           reject(err);
         };
-        worker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
+        const channel = new MessageChannel();
+        worker.start({ type: "crc", file: this.file, plan, from: r.hashFrom, crcState: fromSaved ? saved.crcState : null,
+          port: channel.port1 }, [channel.port1],
           ({ number, checksum, crcState }) => {
             const recorded = r.recorded.get(number);
             if (this.done.has(number) && recorded && recorded !== checksum) {
@@ -200,8 +202,8 @@ export class FileUpload extends EventTarget {
             this._mark("crcDone");
             onDone(f);
           },
-          onError, "crc");
-        shaWorker.start(this.file, plan, r.hashFrom, fromSaved ? saved : null,
+          onError);
+        shaWorker.start({ type: "sha", port: channel.port2, shaState: fromSaved ? saved.shaState : null }, [channel.port2],
           ({ number, shaState }) => {
             through.sha = number;
             if (number > through.crc) shaStates.set(number, shaState);
@@ -211,7 +213,7 @@ export class FileUpload extends EventTarget {
           (f) => {
             this._mark("shaDone");
             onDone(f);
-          }, onError, "sha");
+          }, onError);
       });
       hashed.catch(() => {});
       signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });

@@ -77,7 +77,7 @@ test("resume with no saved state re-hashes from the start and sends only missing
 });
 
 test("resume with saved hash states starts hashing after them and samples finished parts", () => {
-  const saved = { hashedThrough: 8, crcState: new Uint8Array([1]), shaState: new Uint8Array([2]),
+  const saved = { hashedThrough: 8, crcState: "AAAAAAAAAAE=", shaState: new Uint8Array([2]),
     partChecksums: Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [n, `c${n}`])) };
   const r = planResume(plan10, server([1, 2, 3, 4, 5, 6]), saved, { random: () => 0.5 });
   assert.equal(r.hashFrom, 9);
@@ -94,16 +94,22 @@ test("a part of the wrong size on the server is not counted as done", () => {
 });
 
 test("saved checksums that disagree with the server's record discard the saved hash states", () => {
-  const saved = { hashedThrough: 3, crcState: new Uint8Array([1]), shaState: new Uint8Array([2]),
+  const saved = { hashedThrough: 3, crcState: "AAAAAAAAAAE=", shaState: new Uint8Array([2]),
     partChecksums: { 1: "c1", 2: "DIFFERENT", 3: "c3" } };
   const r = planResume(plan10, server([1, 2, 3]), saved);
   assert.equal(r.hashFrom, 1);
 });
 
 test("a part hashed but neither sent nor remembered forces hashing from the start", () => {
-  const saved = { hashedThrough: 5, crcState: new Uint8Array([1]), shaState: new Uint8Array([2]),
+  const saved = { hashedThrough: 5, crcState: "AAAAAAAAAAE=", shaState: new Uint8Array([2]),
     partChecksums: { 1: "c1", 2: "c2" } };
   assert.equal(planResume(plan10, server([1, 2]), saved).hashFrom, 1);
+});
+
+test("a CRC state in an older uploader's format is not resumed from", () => {
+  const saved = { hashedThrough: 3, crcState: new Uint8Array([1]), shaState: new Uint8Array([2]),
+    partChecksums: { 1: "c1", 2: "c2", 3: "c3" } };
+  assert.equal(planResume(plan10, server([1, 2, 3]), saved).hashFrom, 1);
 });
 
 test("sampling takes first, last and distinct random members", () => {
