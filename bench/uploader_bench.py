@@ -6,16 +6,18 @@ Run:  .venv/bin/pytest bench/uploader_bench.py -o python_files=uploader_bench.py
 Writes bench/results/uploader-<UTC time>.json and prints a summary.
 
 The uploader page is driven by Playwright (network instrumentation on, no routes); parts are
-Blob slices, which that instrumentation does not copy. Memory: JSHeapUsedSize of the page from
-the Chrome DevTools Protocol (Performance.getMetrics), and the RSS of Chromium's renderer
-processes from /proc (page, hashing worker and Blink together: an upper bound).
+Blob slices, which that instrumentation does not copy. Memory, through the Chrome DevTools
+Protocol: the JS memory of the page and of each hashing worker (Runtime.getHeapUsage: heap
+plus ArrayBuffer backing stores), and the RSS of Chromium's renderer processes from /proc
+(page, workers and Blink together: an upper bound). CPU: seconds used by moto, by each kind
+of Chromium process and by the portal over each run, since on a small machine they share
+the cores.
 """
 
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,12 +37,40 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 
 
 class MemorySampler:
+    """JS memory of the page and of its Web Workers (the hashing workers), through the Chrome
+    DevTools Protocol: Runtime.getHeapUsage for each, counting the JS heap, the ArrayBuffer
+    backing stores (where file bytes live) and the embedder's heap. The workers are reached
+    with Target.setAutoAttach and Target.sendMessageToTarget on the page's session."""
+
     def __init__(self, browser, page):
+        self.page = page
         self.cdp_browser = browser.new_browser_cdp_session()
         self.cdp_page = page.context.new_cdp_session(page)
-        self.cdp_page.send("Performance.enable")
-        self.samples: list[tuple[float, float, float]] = []  # (t, js heap MB, renderer RSS MB)
-        self.stop = threading.Event()
+        self.workers: set[str] = set()
+        self.replies: dict[int, dict] = {}
+        self.next_id = 0
+        self.cdp_page.on("Target.attachedToTarget", self._attached)
+        self.cdp_page.on("Target.detachedFromTarget", lambda e: self.workers.discard(e["sessionId"]))
+        self.cdp_page.on("Target.receivedMessageFromTarget", self._reply)
+        self.cdp_page.send(
+            "Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False}
+        )
+        # (t, page JS heap MB, page total MB, workers total MB, renderer RSS MB)
+        self.samples: list[tuple[float, float, float, float, float]] = []
+
+    def _attached(self, event: dict) -> None:
+        if event["targetInfo"]["type"] == "worker":
+            self.workers.add(event["sessionId"])
+
+    def _reply(self, event: dict) -> None:
+        message = json.loads(event["message"])
+        if "id" in message:
+            self.replies[message["id"]] = message.get("result", {})
+
+    @staticmethod
+    def total_mb(usage: dict) -> float:
+        extra = usage.get("backingStorageSize", 0) + usage.get("embedderHeapUsedSize", 0)
+        return (usage["usedSize"] + extra) / MIB
 
     def renderer_rss_mb(self) -> float:
         info = self.cdp_browser.send("SystemInfo.getProcessInfo")
@@ -57,19 +87,38 @@ class MemorySampler:
         return total
 
     def sample(self) -> None:
-        metrics = {m["name"]: m["value"] for m in self.cdp_page.send("Performance.getMetrics")["metrics"]}
+        asked = []
+        for session in list(self.workers):
+            self.next_id += 1
+            asked.append(self.next_id)
+            message = json.dumps({"id": self.next_id, "method": "Runtime.getHeapUsage"})
+            self.cdp_page.send("Target.sendMessageToTarget", {"sessionId": session, "message": message})
+        page_usage = self.cdp_page.send("Runtime.getHeapUsage")
+        self.page.wait_for_timeout(100)  # the sync API delivers the workers' replies while it waits
+        workers = sum(self.total_mb(self.replies.pop(i)) for i in asked if i in self.replies)
         self.samples.append(
-            (time.monotonic(), metrics.get("JSHeapUsedSize", 0) / MIB, self.renderer_rss_mb())
+            (
+                time.monotonic(),
+                page_usage["usedSize"] / MIB,
+                self.total_mb(page_usage),
+                workers,
+                self.renderer_rss_mb(),
+            )
         )
 
     def summary(self) -> dict:
-        heaps = [s[1] for s in self.samples]
-        rss = [s[2] for s in self.samples]
+        def peak(i: int) -> float:
+            return round(max(s[i] for s in self.samples), 1)
+
+        rss = sorted(s[4] for s in self.samples)
         return {
             "samples": len(self.samples),
-            "js_heap_mb_peak": round(max(heaps), 1),
-            "renderer_rss_mb_peak": round(max(rss), 1),
-            "renderer_rss_mb_median": round(sorted(rss)[len(rss) // 2], 1),
+            "js_heap_mb_peak": peak(1),
+            "page_js_memory_mb_peak": peak(2),
+            "workers_js_memory_mb_peak": peak(3),
+            "page_plus_workers_mb_peak": round(max(s[2] + s[3] for s in self.samples), 1),
+            "renderer_rss_mb_peak": round(rss[-1], 1),
+            "renderer_rss_mb_median": round(rss[len(rss) // 2], 1),
         }
 
 
@@ -153,6 +202,7 @@ def run_boto3(moto, bucket: str, path: Path) -> dict:
         "s3", endpoint_url=moto.url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
     )
     marks: dict[str, float] = {}
+
     def mark_complete(**kwargs) -> None:
         marks["completing"] = time.monotonic()  # a handler that returns a value replaces the call
 
