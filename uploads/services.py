@@ -587,7 +587,10 @@ def _claim(upload: Upload, user, to: str) -> str:
     if current == Upload.Status.COMPLETING:
         refuse("already_completing", "This upload is already being completed.", user=user, target=upload)
     if current == Upload.Status.FAILED:
-        refuse("upload_failed", "This upload failed; start a new one.", user=user, target=upload)
+        # Say why: a complete retried after a lost reply only learns the outcome here.
+        reason = Upload.objects.filter(pk=upload.pk).values_list("status_reason", flat=True).first() or ""
+        message = f"This upload failed. {reason} Start a new one.".replace("  ", " ")
+        refuse("upload_failed", message, user=user, target=upload)
     refuse(
         "already_completed",
         "This upload is already complete.",
@@ -653,6 +656,10 @@ def complete_upload(
             user=user,
             target=upload,
         )
+    if upload.status in Upload.RECEIVED and (crc, sha) == (upload.checksum_crc64nvme, upload.checksum_sha256):
+        # The same complete again because the first reply was lost (a dropped connection, a
+        # proxy's timeout): answer as the first did. Nothing changes, so nothing is audited.
+        return upload
     previous = _claim(upload, user, Upload.Status.COMPLETING)
 
     def back_off(code: str, message: str, status: int = 409, **data):

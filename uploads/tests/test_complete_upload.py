@@ -119,16 +119,35 @@ class TestCompleteUpload:
         assert Upload.objects.get(pk=up["id"]).status == Upload.Status.FAILED
         assert AuditEvent.objects.filter(action="upload.tampering_detected").exists()
 
-    def test_completing_twice_is_refused(self, alice_client, tenants, bucket):
+    def test_the_same_complete_again_answers_as_the_first(self, alice_client, tenants, bucket):
+        # The browser repeats complete when the first reply was lost on the way.
         data = os.urandom(5000)
         first = upload_fully(alice_client, tenants.project_a, data)
-        resp = post_json(
-            alice_client,
-            f"/api/uploads/{first['id']}/complete",
-            {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
-        )
+        events = AuditEvent.objects.count()
+        resp = complete(alice_client, first, data)
+        assert resp.status_code == 200
+        assert resp.json()["version_id"] == first["version_id"]
+        assert resp.json()["checksum_crc64nvme"] == crc64nvme_b64(data)
+        assert AuditEvent.objects.count() == events, "a replay changes nothing"
+        assert len(s3.list_object_versions(Upload.objects.get(pk=first["id"]).object_key)) == 1
+
+    def test_completing_again_with_other_checksums_is_refused(self, alice_client, tenants, bucket):
+        data = os.urandom(5000)
+        first = upload_fully(alice_client, tenants.project_a, data)
+        other = os.urandom(5000)
+        resp = complete(alice_client, first, other)
         assert resp.status_code == 409 and resp.json()["code"] == "already_completed"
         assert Upload.objects.get(pk=first["id"]).version_id == first["version_id"]
+
+    def test_completing_a_failed_upload_says_why(self, alice_client, tenants, bucket):
+        data = os.urandom(9000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        wrong = crc64nvme_b64(b"other bytes")
+        assert complete(alice_client, up, data, crc=wrong).json()["code"] == "checksum_mismatch"
+        resp = complete(alice_client, up, data)
+        assert resp.status_code == 409 and resp.json()["code"] == "upload_failed"
+        assert "checksum did not match" in resp.json()["message"]
 
     def test_completing_an_aborted_upload_is_refused(self, alice_client, tenants, bucket):
         data = os.urandom(5000)

@@ -89,6 +89,29 @@ export async function sendWithRetry(attempt, { credentials, connectivity, policy
 }
 
 /**
+ * Call complete() until the portal gives a definite answer. A lost reply (network error, a
+ * proxy's 5xx) or another complete still running ("already_completing") is asked again with
+ * backoff: the portal answers a repeated complete with the first one's result, so a 200 GB
+ * upload is never reported failed just because the connection dropped while S3 finished it.
+ */
+export async function completeWithRetry(complete, { connectivity, policy = DEFAULT_RETRY, signal, wait = sleep,
+  random = Math.random, now = Date.now, onRetry = () => {} }) {
+  const started = now();
+  for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
+    if (connectivity && !connectivity.online) await connectivity.waitOnline(policy.offlinePauseMs, signal);
+    try {
+      return await complete();
+    } catch (err) {
+      const transient = err?.status === 0 || err?.status >= 500 || err?.code === "already_completing";
+      if (!transient || now() - started >= policy.completeForMs) throw err;
+      onRetry(err);
+      await wait(backoffDelay(attempt, { ...policy, random }), signal);
+    }
+  }
+}
+
+/**
  * Runs run(n) for pushed part numbers, `concurrency` at a time. done() resolves once close()
  * was called and every pushed part finished; the first failure rejects it and stops new work.
  */

@@ -5,7 +5,8 @@ import { ApiError } from "./api.js";
 import { CredentialSource, CredentialsError } from "./credentials.js";
 import { Heartbeat } from "./heartbeat.js";
 import { bytesOf, checkPlan, findResumable, partRange, planResume } from "./plan.js";
-import { Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
+import { completeWithRetry, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
+import { DEFAULT_RETRY } from "./retry.js";
 import { signPart, sendPart } from "./s3part.js";
 import { ThrottledWriter } from "./store.js";
 
@@ -44,11 +45,12 @@ class HashWorker {
 
 export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
-    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true }) {
+    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
     // to complete a browser upload without them.
-    Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums });
+    Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
+      retryPolicy });
     this.status = "queued"; // queued, starting, uploading, paused, completing, done, failed, changed, cancelled
     this.message = "";
     this.upload = null;
@@ -107,6 +109,8 @@ export class FileUpload extends EventTarget {
     let shaWorker = null;
     try {
       this.upload ??= await this._findOrCreate();
+      // Every part was sent and hashed before: only the complete is left to ask for again.
+      if (this.final) return await this._finish(this.upload.id, this.final);
       const plan = checkPlan(this.upload);
       this.plan = plan;
       const id = this.upload.id;
@@ -227,12 +231,7 @@ export class FileUpload extends EventTarget {
       await this.writer.flush();
       this._set("completing", "Finishing…");
       await this.heartbeat.tick(this.file.size, { force: true });
-      this._mark("completing");
-      this.result = await this.api.complete(id, { checksum_crc64nvme: final.crc64nvme, checksum_sha256: final.sha256 });
-      this._mark("completed");
-      this.final = final;
-      await this.store.delete(id);
-      this._set("done", "");
+      await this._finish(id, final);
     } catch (err) {
       worker?.stop();
       shaWorker?.stop();
@@ -252,6 +251,20 @@ export class FileUpload extends EventTarget {
     }
   }
 
+  async _finish(id, final) {
+    this.final = final;
+    this._set("completing", "Finishing…");
+    this._mark("completing");
+    this.result = await completeWithRetry(
+      () => this.api.complete(id, { checksum_crc64nvme: final.crc64nvme, checksum_sha256: final.sha256 }),
+      { connectivity: this.connectivity, policy: this.retryPolicy,
+        onRetry: () => this._set("completing", "Still finishing: checking with the portal that the file arrived…") },
+    );
+    this._mark("completed");
+    await this.store.delete(id);
+    this._set("done", "");
+  }
+
   async _sendOne(n, signal, snapshot) {
     const r = partRange(this.plan, n);
     const body = this.file.slice(r.start, r.end);
@@ -266,7 +279,7 @@ export class FileUpload extends EventTarget {
         this.inflight.delete(n);
         return res;
       },
-      { credentials: this.credentials, connectivity: this.connectivity, signal,
+      { credentials: this.credentials, connectivity: this.connectivity, policy: this.retryPolicy, signal,
         onRetry: (info) => this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } })) },
     );
     this.done.add(n);
@@ -298,7 +311,8 @@ export class FileUpload extends EventTarget {
       await this.api.abort(this.upload.id).catch(() => {});
       await this.store.delete(this.upload.id).catch(() => {});
     }
-    Object.assign(this, { upload: null, state: null, credentials: null, heartbeat: null, verified: false, confirmed: 0 });
+    Object.assign(this, { upload: null, state: null, credentials: null, heartbeat: null, verified: false, confirmed: 0,
+      final: null, result: null });
     this.status = "queued";
     return this.run();
   }

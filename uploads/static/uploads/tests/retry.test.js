@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Connectivity, sendWithRetry, UploadStopped } from "../queue.js";
+import { ApiError } from "../api.js";
+import { completeWithRetry, Connectivity, sendWithRetry, UploadStopped } from "../queue.js";
 import { backoffDelay, classify } from "../retry.js";
 
 const xml = (code) => `<?xml version="1.0"?><Error><Code>${code}</Code><Message>m</Message></Error>`;
@@ -113,4 +114,40 @@ test("while offline the part waits for `online` without spending attempts", asyn
 test("a long outage pauses the upload with a clear message", async () => {
   const conn = new Connectivity(new EventTarget(), { onLine: false });
   await assert.rejects(conn.waitOnline(20), (e) => e.code === "offline" && /paused/.test(e.message));
+});
+
+test("complete is asked again after a lost reply or while another complete runs, then answers", async () => {
+  const answers = [new ApiError(0, "network", "x"), new ApiError(504, "http_504", "x"),
+    new ApiError(409, "already_completing", "x"), { status: "uploaded" }];
+  const waits = [];
+  let retries = 0;
+  const result = await completeWithRetry(async () => {
+    const a = answers.shift();
+    if (a instanceof Error) throw a;
+    return a;
+  }, { wait: async (ms) => waits.push(ms), random: () => 0, onRetry: () => retries++ });
+  assert.deepEqual(result, { status: "uploaded" });
+  assert.equal(retries, 3);
+  assert.deepEqual(waits, [250, 500, 1000]);
+});
+
+test("a definite refusal of complete is not asked again, and asking stops after the time limit", async () => {
+  let calls = 0;
+  const refused = new ApiError(409, "checksum_mismatch", "changed");
+  await assert.rejects(completeWithRetry(async () => {
+    calls++;
+    throw refused;
+  }, { wait: async () => {} }), refused);
+  assert.equal(calls, 1);
+
+  let clock = 0;
+  calls = 0;
+  const lost = new ApiError(0, "network", "x");
+  await assert.rejects(completeWithRetry(async () => {
+    calls++;
+    throw lost;
+  }, { wait: async (ms) => (clock += ms), now: () => clock, random: () => 0,
+    policy: { baseMs: 1000, capMs: 60_000, completeForMs: 10_000 } }), lost);
+  // Asked at 0, 0.5, 1.5, 3.5, 7.5 and 15.5 s; the last is past the 10 s limit, so it gives up.
+  assert.equal(calls, 6);
 });
