@@ -22,6 +22,7 @@ VERBS = {
     "upload.received_unverified": "received, not verified:",
     "upload.received_cli": "received through the AWS CLI:",
     "upload.stalled": "marked stalled:",
+    "upload.complete_interrupted": "had an interrupted finish checked by the portal:",
     "upload.aborted_abandoned": "aborted, not finished in time:",
 }
 PORTAL = "Upload Portal"

@@ -285,6 +285,16 @@ _actions: list[Action] = [
         customer_visible=True,
     ),
     Action(
+        "upload.complete_interrupted",
+        "A complete stayed unfinished past UPLOAD_COMPLETE_TIMEOUT_SECONDS (its web process "
+        "died): S3 was asked what happened and the upload was recorded as completed, handed "
+        "back for another complete, or failed.",
+        ("uploads.services",),
+        ("outcome",),
+        BACKGROUND,
+        customer_visible=True,
+    ),
+    Action(
         "upload.stalled",
         "An upload sent no heartbeat for UPLOAD_STALLED_AFTER_SECONDS and was marked stalled "
         "(staff are told once).",

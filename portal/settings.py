@@ -266,6 +266,9 @@ STAFF_DOWNLOAD_SECONDS = min(env.int("STAFF_DOWNLOAD_SECONDS", default=900), 900
 UPLOAD_PROGRESS_INTERVAL_SECONDS = env.int("UPLOAD_PROGRESS_INTERVAL_SECONDS", default=30)
 # An upload with no progress report for this long is shown as stalled.
 UPLOAD_STALLED_AFTER_SECONDS = env.int("UPLOAD_STALLED_AFTER_SECONDS", default=900)
+# A complete still running after this is taken to have died with its web process (S3 itself
+# answers within minutes even for 5 TB); reconciliation then asks S3 what happened.
+UPLOAD_COMPLETE_TIMEOUT_SECONDS = env.int("UPLOAD_COMPLETE_TIMEOUT_SECONDS", default=600)
 # Part planning: S3 allows 5 MiB..5 GiB per part and 10,000 parts. Tests lower these.
 UPLOAD_MIN_PART_SIZE = env.int("UPLOAD_MIN_PART_SIZE", default=8 * 1024 * 1024)
 UPLOAD_PART_SIZE_UNIT = env.int("UPLOAD_PART_SIZE_UNIT", default=1024 * 1024)

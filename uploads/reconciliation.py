@@ -42,6 +42,7 @@ def run() -> dict[str, int]:
         steps: list[tuple[str, Callable[[], int]]] = [
             ("projects_closed", close_projects_past_deadline),
             ("stalled", mark_stalled),
+            ("interrupted_completes", recover_interrupted_completes),
             ("aborted", abort_abandoned),
             ("orphan_multipart_aborted", abort_orphan_multipart_uploads),
             ("cli_picked_up", pick_up_cli_uploads),
@@ -127,6 +128,16 @@ def mark_stalled(now=None) -> int:
             notifications.notify_stalled(upload)
             stalled += 1
     return stalled
+
+
+def recover_interrupted_completes(now=None) -> int:
+    """Uploads left `completing` longer than any complete takes: their web process died."""
+    from uploads import services
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.UPLOAD_COMPLETE_TIMEOUT_SECONDS)
+    stuck = Upload.objects.filter(status=Upload.Status.COMPLETING, updated_at__lt=cutoff)
+    return sum(services.recover_interrupted_complete(u) != "unchanged" for u in stuck)
 
 
 def abandon_reason(upload: Upload, now) -> str:

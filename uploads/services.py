@@ -571,15 +571,18 @@ def list_parts(user, upload: Upload) -> list[dict[str, Any]]:
 # Complete and abort -------------------------------------------------------------------------
 
 
-def _claim(upload: Upload, user, to: str) -> str:
-    """Move an active upload to `to` with a conditional update, so two concurrent calls
-    cannot both win. Returns the status it had."""
+def _claim(upload: Upload, user, to: str, **fields) -> str:
+    """Move an active upload to `to` (with `fields`) by a conditional update, so two
+    concurrent calls cannot both win. Returns the status it had."""
     with transaction.atomic():
         current = (
             Upload.objects.select_for_update().filter(pk=upload.pk).values_list("status", flat=True).first()
         )
         if current in ACTIVE:
-            Upload.objects.filter(pk=upload.pk, status=current).update(status=to)
+            # updated_at says since when it is `to` (update() does not touch auto_now fields).
+            Upload.objects.filter(pk=upload.pk, status=current).update(
+                status=to, updated_at=timezone.now(), **fields
+            )
             return current
     upload.status = current
     if current == Upload.Status.ABORTED:
@@ -660,7 +663,10 @@ def complete_upload(
         # The same complete again because the first reply was lost (a dropped connection, a
         # proxy's timeout): answer as the first did. Nothing changes, so nothing is audited.
         return upload
-    previous = _claim(upload, user, Upload.Status.COMPLETING)
+    # The checksums claimed are kept, so an interrupted complete can be recovered by them.
+    previous = _claim(
+        upload, user, Upload.Status.COMPLETING, checksum_crc64nvme=crc, checksum_sha256=sha
+    )
 
     def back_off(code: str, message: str, status: int = 409, **data):
         # Nothing happened in S3: the customer can fix the parts and try again.
@@ -675,21 +681,29 @@ def complete_upload(
     except s3.StorageError as exc:
         logger.error("completing %s failed: %s", upload.pk, exc.code)
         back_off("storage_unavailable", "File storage is not answering; please try again shortly.", 503)
-    now = timezone.now()
-    Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(
+    _record_completed(upload, result, sha, actor=user)
+    return upload
+
+
+def _record_completed(upload: Upload, result: dict[str, Any], sha: str, actor=None) -> bool:
+    """The upload (in `completing`) is now the object version in `result`: record it, audit
+    it and queue its verification. False when it was no longer completing."""
+    changed = Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(
         status=Upload.Status.UPLOADED,
         version_id=result["version_id"],
         etag=result["etag"],
         checksum_crc64nvme=result["checksum_crc64nvme"],
         checksum_sha256=sha,
         bytes_confirmed=upload.size,
-        completed_at=now,
+        completed_at=timezone.now(),
         status_reason="",
     )
     upload.refresh_from_db()
+    if not changed:
+        return False
     audit.record(
         "upload.completed",
-        actor=user,
+        actor=actor,
         target=upload,
         version_id=upload.version_id,
         etag=upload.etag,
@@ -698,7 +712,49 @@ def complete_upload(
         size=upload.size,
     )
     queue_verification(upload)
-    return upload
+    return True
+
+
+def recover_interrupted_complete(upload: Upload) -> str:
+    """A complete whose web process died midway leaves the upload `completing` for good. Ask
+    S3 what happened: if it completed the object with the checksum the browser sent, record
+    that; if the multipart upload is still open, hand the upload back so the customer's next
+    complete runs again; anything else fails it. Returns the outcome."""
+    still_open = True
+    if upload.source == Upload.Source.BROWSER:
+        try:
+            s3.list_parts(upload.object_key, upload.multipart_upload_id)
+        except s3.StorageError as exc:
+            if exc.code != "NoSuchUpload":
+                raise
+            still_open = False
+    if still_open:
+        changed = Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(
+            status=Upload.Status.UPLOADING,
+            status_reason="The last attempt to finish was interrupted; finishing again will work.",
+            updated_at=timezone.now(),
+        )
+        outcome = "handed_back" if changed else "unchanged"
+    else:
+        outcome = "failed"
+        for version in s3.list_object_versions(upload.object_key):
+            if version["delete_marker"]:
+                continue
+            head = s3.head_object(upload.object_key, version["version_id"] or None)
+            if head["checksum_crc64nvme"] == upload.checksum_crc64nvme and head["size"] == upload.size:
+                result = {
+                    "version_id": head["version_id"],
+                    "etag": head["etag"],
+                    "checksum_crc64nvme": head["checksum_crc64nvme"],
+                }
+                recorded = _record_completed(upload, result, upload.checksum_sha256)
+                outcome = "completed" if recorded else "unchanged"
+                break
+        else:
+            _fail(upload, "The upload was finished outside the portal, or not with this file's checksum.")
+    if outcome != "unchanged":
+        audit.record("upload.complete_interrupted", target=upload, outcome=outcome)
+    return outcome
 
 
 def _complete_multipart(user, upload: Upload, crc: str, back_off) -> dict[str, Any]:

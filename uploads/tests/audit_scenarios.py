@@ -253,3 +253,16 @@ def superuser_deletes_an_upload_record(ctx: Ctx) -> None:
     url = reverse("admin:uploads_upload_delete", args=[up["id"]])
     assert ctx.client.post(url, {"post": "yes"}).status_code == 302
     assert not Upload.objects.filter(pk=up["id"]).exists()
+
+
+@scenario("upload.complete_interrupted")
+def die_while_completing(ctx: Ctx) -> None:
+    data = os.urandom(9000)
+    up = _started(ctx, len(data))
+    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    send_parts(creds, up, data)
+    # The web process dies between claiming the upload and asking S3 to complete it.
+    services._claim(Upload.objects.get(pk=up["id"]), ctx.tenants.alice, Upload.Status.COMPLETING)
+    settings = ctx.request.getfixturevalue("settings")
+    later = timezone.now() + timedelta(seconds=settings.UPLOAD_COMPLETE_TIMEOUT_SECONDS + 1)
+    assert reconciliation.recover_interrupted_completes(now=later) == 1

@@ -47,7 +47,7 @@ export const DEFAULT_RETRY = Object.freeze({
   baseMs: 500,
   capMs: 30_000,
   offlinePauseMs: 10 * 60_000, // offline longer than this: pause the upload and say so
-  completeForMs: 15 * 60_000, // keep asking the portal to complete for this long
+  completeForMs: 20 * 60_000, // keep asking to complete: past the portal's own recovery (10 min)
 });
 
 export const sleep = (ms, signal) =>
