@@ -127,6 +127,7 @@ class UploadOut(Schema):
 class UploadListItem(UploadOut):
     bytes_confirmed: int
     created_at: datetime
+    completed_at: datetime | None
     uploaded_by: str
 
 
@@ -274,14 +275,17 @@ def create_upload(request, project_id: int, body: CreateUploadIn):
 
 
 @api.get("/projects/{project_id}/uploads", response={200: UploadListOut, **ERRORS})
-def list_uploads(request, project_id: int, state: Literal["in_progress", "all"] = "all"):
+def list_uploads(
+    request, project_id: int, state: Literal["in_progress", "all"] = "all", size: int | None = None
+):
     project = Tenancy(request.user).project(project_id)
     items = []
-    for u in services.list_uploads(request.user, project, state):
+    for u in services.list_uploads(request.user, project, state, size):
         item = upload_out(u)
         item.update(
             bytes_confirmed=u.bytes_confirmed,
             created_at=u.created_at,
+            completed_at=u.completed_at,
             uploaded_by=(u.uploaded_by.email or u.uploaded_by.get_username()) if u.uploaded_by else "",
         )
         items.append(item)

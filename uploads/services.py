@@ -85,11 +85,17 @@ def completed_uploads(project: UploadProject):
     return project.uploads.exclude(status__in=Upload.IN_PROGRESS).select_related("uploaded_by")
 
 
-def list_uploads(user, project: UploadProject, state: str = "all") -> QuerySet[Upload]:
+def list_uploads(
+    user, project: UploadProject, state: str = "all", size: int | None = None
+) -> QuerySet[Upload]:
+    """The project's uploads, newest first; `size` narrows them to one file size, as the
+    browser does to find an unfinished upload of a file, or one already received."""
     Tenancy(user).project(project.pk)
     qs = project.uploads.select_related("uploaded_by").order_by("-created_at")
     if state == "in_progress":
         qs = qs.filter(status__in=Upload.IN_PROGRESS)
+    if size is not None:
+        qs = qs.filter(size=size)
     return qs
 
 
@@ -664,9 +670,7 @@ def complete_upload(
         # proxy's timeout): answer as the first did. Nothing changes, so nothing is audited.
         return upload
     # The checksums claimed are kept, so an interrupted complete can be recovered by them.
-    previous = _claim(
-        upload, user, Upload.Status.COMPLETING, checksum_crc64nvme=crc, checksum_sha256=sha
-    )
+    previous = _claim(upload, user, Upload.Status.COMPLETING, checksum_crc64nvme=crc, checksum_sha256=sha)
 
     def back_off(code: str, message: str, status: int = 409, **data):
         # Nothing happened in S3: the customer can fix the parts and try again.

@@ -2,7 +2,7 @@ import os
 
 from audit.models import AuditEvent
 from uploads.models import Upload, UploadPart
-from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts
+from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, upload_fully
 
 
 def progress(client, up, bytes_done, parts=()):
@@ -127,6 +127,16 @@ class TestListUploads:
         assert item["uploaded_by"] == "alice@acme.example" and item["bytes_confirmed"] == 0
         assert len(alice_client.get(url).json()["uploads"]) == 2
         assert alice_client.get(url + "?state=bogus").status_code == 422
+
+    def test_it_narrows_to_one_size_with_what_a_duplicate_check_needs(self, alice_client, tenants, bucket):
+        done = upload_fully(alice_client, tenants.project_a, os.urandom(6000), name="a.dmp")
+        create(alice_client, tenants.project_a, 7000, name="b.dmp")
+        url = f"/api/projects/{tenants.project_a.pk}/uploads"
+        items = alice_client.get(url + "?state=all&size=6000").json()["uploads"]
+        assert [(i["id"], i["status"]) for i in items] == [(done["id"], "uploaded")]
+        assert items[0]["completed_at"]
+        assert alice_client.get(url + "?state=in_progress&size=6000").json()["uploads"] == []
+        assert alice_client.get(url + "?size=x").status_code == 422
 
     def test_another_tenant_gets_404(self, client, tenants, bucket):
         client.force_login(tenants.bob)

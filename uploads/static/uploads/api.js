@@ -43,8 +43,9 @@ export class Api {
   createUpload(projectId, body) {
     return this.request("POST", `/projects/${projectId}/uploads`, body);
   }
-  listUploads(projectId, state = "in_progress") {
-    return this.request("GET", `/projects/${projectId}/uploads?state=${state}`);
+  listUploads(projectId, state = "in_progress", size = null) {
+    const bySize = size === null ? "" : `&size=${size}`;
+    return this.request("GET", `/projects/${projectId}/uploads?state=${state}${bySize}`);
   }
   credentials(id) {
     return this.request("POST", `/uploads/${id}/credentials`);

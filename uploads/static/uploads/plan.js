@@ -43,18 +43,17 @@ export function missingParts(plan, done) {
   return out;
 }
 
+const sameFile = (u, { name, relativePath, size, lastModified }) =>
+  u.name === name && (u.relative_path || "") === (relativePath || "") && u.size === size && u.last_modified === lastModified;
+
 /** The unfinished server upload for this file, matched on name, path, size and mtime. */
-export function findResumable(uploads, { name, relativePath, size, lastModified }) {
-  return (
-    uploads.find(
-      (u) =>
-        u.name === name &&
-        (u.relative_path || "") === (relativePath || "") &&
-        u.size === size &&
-        u.last_modified === lastModified &&
-        ["created", "uploading", "stalled"].includes(u.status),
-    ) || null
-  );
+export function findResumable(uploads, who) {
+  return uploads.find((u) => sameFile(u, who) && ["created", "uploading", "stalled"].includes(u.status)) || null;
+}
+
+/** A finished upload of this same file (name, path, size, mtime), so it is not sent twice unasked. */
+export function findReceived(uploads, who) {
+  return uploads.find((u) => sameFile(u, who) && ["uploaded", "verifying", "verified"].includes(u.status)) || null;
 }
 
 /**

@@ -8,7 +8,8 @@ import { FileUpload, UploadManager } from "./uploader.js";
 
 const STATUS_TEXT = {
   queued: "Waiting", waiting: "Waiting", starting: "Preparing", uploading: "Uploading", paused: "Paused",
-  completing: "Finishing", done: "Completed", failed: "Failed", changed: "File changed", cancelled: "Cancelled",
+  completing: "Finishing", done: "Completed", failed: "Failed", changed: "File changed", duplicate: "Already uploaded",
+  cancelled: "Cancelled",
 };
 
 function el(tag, attrs = {}, ...children) {
@@ -131,9 +132,10 @@ export class UploaderUI {
     const { state, pause, cancel, again, detail } = li.refs;
     state.textContent = STATUS_TEXT[u.status] || u.status;
     pause.textContent = u.status === "paused" || u.status === "failed" ? "Resume" : "Pause";
-    pause.hidden = ["done", "cancelled", "changed", "completing"].includes(u.status);
+    pause.hidden = ["done", "cancelled", "changed", "duplicate", "completing"].includes(u.status);
     cancel.hidden = ["done", "cancelled", "completing"].includes(u.status);
-    again.hidden = u.status !== "changed";
+    again.hidden = !["changed", "duplicate"].includes(u.status);
+    again.textContent = u.status === "duplicate" ? "Upload again" : "Start again";
     if (u.message) detail.textContent = u.message;
     const label = u.relativePath || u.file.name;
     if (u.status === "done") {
@@ -143,7 +145,7 @@ export class UploaderUI {
         `${label} · ${humanSize(u.size)} · CRC64NVME ${u.result?.checksum_crc64nvme || u.final?.crc64nvme} · SHA-256 `,
         el("code", {}, u.final?.sha256 || "")));
       this.say(`${label} is uploaded.`);
-    } else if (["paused", "failed", "changed", "cancelled"].includes(u.status)) {
+    } else if (["paused", "failed", "changed", "duplicate", "cancelled"].includes(u.status)) {
       this.say(`${label}: ${u.message || STATUS_TEXT[u.status]}`);
     }
     this.paint();

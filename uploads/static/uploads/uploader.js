@@ -4,11 +4,20 @@
 import { ApiError } from "./api.js";
 import { CredentialSource, CredentialsError } from "./credentials.js";
 import { Heartbeat } from "./heartbeat.js";
-import { bytesOf, checkPlan, findResumable, partRange, planResume } from "./plan.js";
+import { bytesOf, checkPlan, findReceived, findResumable, partRange, planResume } from "./plan.js";
 import { completeWithRetry, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
 import { DEFAULT_RETRY } from "./retry.js";
 import { signPart, sendPart } from "./s3part.js";
 import { ThrottledWriter } from "./store.js";
+
+export class AlreadyUploaded extends Error {
+  constructor(earlier) {
+    const when = new Date(earlier.completed_at || earlier.created_at).toLocaleString();
+    super(`This file was already uploaded on ${when}. Press "Upload again" only if you mean to send a second copy.`);
+    this.code = "already_uploaded";
+    this.earlier = earlier;
+  }
+}
 
 export class FileChanged extends Error {
   constructor() {
@@ -51,7 +60,9 @@ export class FileUpload extends EventTarget {
     // to complete a browser upload without them.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
       retryPolicy });
-    this.status = "queued"; // queued, starting, uploading, paused, completing, done, failed, changed, cancelled
+    // queued, starting, uploading, paused, completing, done, failed, changed, duplicate, cancelled
+    this.status = "queued";
+    this.allowCopy = false; // send a file already uploaded only when the customer says so
     this.message = "";
     this.upload = null;
     this.result = null;
@@ -85,9 +96,11 @@ export class FileUpload extends EventTarget {
 
   async _findOrCreate() {
     const who = { name: this.file.name, relativePath: this.relativePath, size: this.file.size, lastModified: this.file.lastModified };
-    const { uploads } = await this.api.listUploads(this.projectId, "in_progress");
+    const { uploads } = await this.api.listUploads(this.projectId, "all", this.file.size);
     const found = findResumable(uploads, who);
     if (found) return found;
+    const earlier = this.allowCopy ? null : findReceived(uploads, who);
+    if (earlier) throw new AlreadyUploaded(earlier);
     return this.api.createUpload(this.projectId, {
       name: this.file.name,
       relative_path: this.relativePath,
@@ -243,6 +256,7 @@ export class FileUpload extends EventTarget {
         return this._set("changed", new FileChanged().message);
       }
       if (err instanceof UploadStopped) return this._set("paused", err.message);
+      if (err instanceof AlreadyUploaded) return this._set("duplicate", err.message);
       if (err instanceof ApiError || err instanceof CredentialsError) {
         return this._set("failed", err.message);
       }
@@ -305,14 +319,14 @@ export class FileUpload extends EventTarget {
     }
   }
 
-  /** After "changed": abandon the old upload and start a fresh one for this file. */
+  /** After "changed" or "duplicate": abandon the old upload and start a fresh one for this file. */
   async restart() {
     if (this.upload) {
       await this.api.abort(this.upload.id).catch(() => {});
       await this.store.delete(this.upload.id).catch(() => {});
     }
     Object.assign(this, { upload: null, state: null, credentials: null, heartbeat: null, verified: false, confirmed: 0,
-      final: null, result: null });
+      final: null, result: null, allowCopy: true });
     this.status = "queued";
     return this.run();
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bytesOf, checkPlan, findResumable, missingParts, partRange, PlanError, planResume, sampleParts } from "../plan.js";
+import { bytesOf, checkPlan, findReceived, findResumable, missingParts, partRange, PlanError, planResume, sampleParts } from "../plan.js";
 
 const MiB = 1024 * 1024;
 
@@ -61,6 +61,16 @@ test("an unfinished upload matches on name, path, size and modification time onl
   assert.equal(findResumable(uploads, { name: "db.dmp", relativePath: "x/db.dmp", size: 10, lastModified: 5 }).id, "b");
   assert.equal(findResumable(uploads, { name: "db.dmp", relativePath: "", size: 10, lastModified: 6 }), null);
   assert.equal(findResumable(uploads, { name: "db.dmp", relativePath: "", size: 11, lastModified: 5 }), null);
+});
+
+test("a file already received is recognised, an unfinished or failed one is not", () => {
+  const who = { name: "db.dmp", relativePath: "", size: 10, lastModified: 5 };
+  const u = (id, status, extra = {}) => ({ id, status, name: "db.dmp", relative_path: "", size: 10, last_modified: 5, ...extra });
+  assert.equal(findReceived([u("a", "uploading"), u("b", "failed"), u("c", "verified")], who).id, "c");
+  assert.equal(findReceived([u("a", "uploaded")], who).id, "a");
+  assert.equal(findReceived([u("a", "uploading"), u("b", "aborted")], who), null);
+  assert.equal(findReceived([u("a", "verified", { last_modified: 6 })], who), null, "a newer version of the file");
+  assert.equal(findReceived([u("a", "verified", { relative_path: "other/db.dmp" })], who), null);
 });
 
 const plan10 = checkPlan({ size: 95, part_size: 10, part_count: 10 });
