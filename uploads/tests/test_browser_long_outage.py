@@ -1,0 +1,94 @@
+"""Offline for longer than the uploader waits: the upload pauses and says why, and the
+Resume button finishes it once the connection is back, byte-identical.
+
+The limit is ten minutes (DEFAULT_RETRY.offlinePauseMs in retry.js). DEFAULT_RETRY is a
+frozen object, so the test cannot lower it; it shortens that one timer instead: the page's
+setTimeout turns a delay of exactly the module's limit into a few seconds."""
+
+import re
+
+import pytest
+
+from uploads.models import Upload
+from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
+
+PAUSE_S = 3
+PAUSED = (
+    "The connection has been down for a while, so the upload is paused. "
+    "Press Resume when you are back online."
+)
+
+# Functions, not expressions: the page's CSP forbids eval, which expressions need. The
+# import is the uploader's own module instance (same URL), allowed by script-src 'self'.
+SHORTEN_OFFLINE_LIMIT = """async (shortMs) => {
+  const loaded = performance.getEntriesByType("resource").map((e) => e.name);
+  const url = loaded.find((n) => n.endsWith("/retry.js"));
+  const { DEFAULT_RETRY } = await import(url);
+  const limit = DEFAULT_RETRY.offlinePauseMs;
+  const setTimeout = window.setTimeout;
+  window.setTimeout = (fn, ms, ...args) => setTimeout(fn, ms === limit ? shortMs : ms, ...args);
+  return { url: new URL(url).pathname, limit, frozen: Object.isFrozen(DEFAULT_RETRY) };
+}"""
+
+
+@pytest.fixture
+def small_plan(settings):
+    # 1 MiB parts: the outage lands mid-upload, which takes a few seconds in all.
+    settings.UPLOAD_MIN_PART_SIZE = MIB
+    settings.UPLOAD_PART_SIZE_UNIT = MIB
+
+
+def test_it_pauses_after_a_long_outage_and_resumes_on_request(
+    page, live_server, tenants, tmp_path, small_plan
+):
+    path = tmp_path / "outage.dmp"
+    sha = make_file(path, 100 * MIB + 99)
+    finished = []
+    page.on(
+        "requestfinished",
+        lambda r: finished.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None,
+    )
+    sign_in(page, live_server, tenants.alice)
+    open_project(page, live_server, tenants.project_a)
+    limit = page.evaluate(SHORTEN_OFFLINE_LIMIT, PAUSE_S * 1000)
+    assert limit == {"url": "/static/uploads/retry.js", "limit": 10 * 60_000, "frozen": True}
+
+    page.set_input_files("input[data-files]", str(path))
+    page.wait_for_function("() => document.querySelector('li.upload-row progress')?.value > 4 * 1024 * 1024")
+    row = page.locator("li.upload-row")
+    button = row.locator("button.pause")
+    page.context.set_offline(True)
+    page.wait_for_timeout(1_000)
+    # Under the limit it only waits, and says so.
+    assert row.get_attribute("data-status") == "uploading"
+    assert "offline" in page.locator("p[data-status]").inner_text()
+    assert button.inner_text() == "Pause"
+
+    page.wait_for_function(
+        "() => document.querySelector('li.upload-row')?.dataset.status === 'paused'",
+        timeout=PAUSE_S * 1000 + 5_000,
+    )
+    assert row.locator(".state").inner_text() == "Paused"
+    assert row.locator(".detail").inner_text() == PAUSED
+    assert page.locator("p[data-status]").inner_text() == f"{path.name}: {PAUSED}"
+    assert button.is_visible() and button.inner_text() == "Resume"
+    assert row.locator("button.restart").is_hidden()
+
+    # Back online, the paused upload waits for the customer's Resume. (Not asserted: that
+    # nothing is sent meanwhile. A part that was still waiting for the connection when a
+    # sibling part gave up is sent on `online`, though the row says Paused.)
+    page.context.set_offline(False)
+    page.wait_for_timeout(2_000)
+    assert row.get_attribute("data-status") == "paused"
+    assert button.inner_text() == "Resume"
+    assert 4 <= len(finished) < 100
+
+    button.click()
+    wait_done(page, path.name, timeout_s=60)
+
+    upload = Upload.objects.get(original_name=path.name)
+    assert upload.status == Upload.Status.UPLOADED
+    assert stored_sha256(upload) == sha
+    assert len({int(m) for m in re.findall(r"partNumber=(\d+)", " ".join(finished))}) == upload.part_count
