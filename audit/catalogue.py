@@ -230,9 +230,10 @@ _actions: list[Action] = [
         "upload.failed",
         "Completing an upload failed: the checksum or size S3 stored did not match what the "
         "browser sent (reason says which; expected/received the CRC64NVME values, s3_error "
-        "the code S3 refused the completion with).",
+        "the code S3 refused the completion with; removed_version the object version a store "
+        "that does not check checksums at complete had created, deleted by the portal).",
         ("uploads.services",),
-        ("reason", "expected", "received", "s3_error"),
+        ("reason", "expected", "received", "s3_error", "removed_version"),
         UPLOADS,
         customer_visible=True,
     ),

@@ -610,9 +610,15 @@ def _claim(upload: Upload, user, to: str, **fields) -> str:
     raise AssertionError("unreachable")
 
 
+# The checksums a complete claimed are kept only while it runs (see recover_interrupted_complete).
+UNCLAIMED = {"checksum_crc64nvme": "", "checksum_sha256": ""}
+
+
 def _fail(upload: Upload, reason: str, action: str = "upload.failed", actor=None, **data) -> None:
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.FAILED, status_reason=reason)
+    """A complete failed for good: say why, and drop the checksums it claimed."""
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.FAILED, status_reason=reason, **UNCLAIMED)
     upload.status, upload.status_reason = Upload.Status.FAILED, reason
+    upload.checksum_crc64nvme = upload.checksum_sha256 = ""
     audit.record(action, actor=actor, target=upload, reason=reason, **data)
 
 
@@ -674,7 +680,8 @@ def complete_upload(
 
     def back_off(code: str, message: str, status: int = 409, **data):
         # Nothing happened in S3: the customer can fix the parts and try again.
-        Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(status=previous)
+        completing = Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING)
+        completing.update(status=previous, **UNCLAIMED)
         refuse(code, message, status, user=user, target=upload, **data)
 
     try:
@@ -737,6 +744,7 @@ def recover_interrupted_complete(upload: Upload) -> str:
             status=Upload.Status.UPLOADING,
             status_reason="The last attempt to finish was interrupted; finishing again will work.",
             updated_at=timezone.now(),
+            **UNCLAIMED,
         )
         outcome = "handed_back" if changed else "unchanged"
     else:
@@ -803,6 +811,12 @@ def _complete_multipart(user, upload: Upload, crc: str, back_off) -> dict[str, A
     # complete reply omits it, so HeadObject of the new version is the source.)
     head = s3.head_object(upload.object_key, result["version_id"] or None)
     stored = head["checksum_crc64nvme"] or result["checksum_crc64nvme"]
+    if stored != crc or head["size"] != upload.size:
+        # A store that does not check at complete kept bytes the portal refuses: remove them,
+        # so nothing unverified stays under the key (and no later check calls it foreign).
+        removed = head["version_id"] or result["version_id"]
+        if removed:
+            s3.delete_object_version(upload.object_key, removed)
     if stored != crc:
         _fail(
             upload,
@@ -810,6 +824,7 @@ def _complete_multipart(user, upload: Upload, crc: str, back_off) -> dict[str, A
             actor=user,
             expected=crc,
             received=stored,
+            removed_version=removed,
         )
         raise UploadRefused(
             "checksum_mismatch",
@@ -817,7 +832,8 @@ def _complete_multipart(user, upload: Upload, crc: str, back_off) -> dict[str, A
             "Please start the upload again.",
         )
     if head["size"] != upload.size:
-        _fail(upload, f"Storage holds {head['size']:,} bytes, not {upload.size:,}.", actor=user)
+        reason = f"Storage holds {head['size']:,} bytes, not {upload.size:,}."
+        _fail(upload, reason, actor=user, removed_version=removed)
         raise UploadRefused("size_mismatch", "The stored file does not have the declared size; start again.")
     result["checksum_crc64nvme"] = stored
     return result

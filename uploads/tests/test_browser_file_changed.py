@@ -313,12 +313,6 @@ def checking_part_checksums_like_s3(page, rejected: list[int]) -> None:
     page.route(re.compile(r".*partNumber=.*"), on_part)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a part refused with BadDigest (stale saved checksum) pauses the upload "
-    "with 'The storage service refused a part (400 BadDigest).' and Resume repeats it; the "
-    "customer is not told the file changed nor offered Start again",
-)
 def test_it_offers_start_again_when_storage_refuses_a_stale_part_checksum(
     browser, live_server, tenants, tmp_path, small_plan
 ):

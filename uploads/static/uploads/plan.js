@@ -62,6 +62,8 @@ export function findReceived(uploads, who) {
  * - done: parts S3 holds at their planned size (anything else is re-sent);
  * - hashFrom: the first part the hashing worker must read (saved hash states cover the rest);
  * - known: part checksums already known for parts before hashFrom;
+ * - recorded: the checksum each finished part was sent with, as the server recorded it or,
+ *   where it has none, as this browser saved it;
  * - verify: finished parts to re-hash and compare, so a changed file cannot be spliced.
  */
 export function planResume(plan, serverParts, saved, { random = Math.random, samples = 3 } = {}) {
@@ -86,6 +88,11 @@ export function planResume(plan, serverParts, saved, { random = Math.random, sam
     // belongs to other bytes: start hashing from scratch.
     for (const [n, sum] of known) {
       if (recorded.has(n) && recorded.get(n) !== sum) return planResume(plan, serverParts, null, { random, samples });
+    }
+    // The server learns part checksums from progress reports (at most one per 30 s) and
+    // ListParts; what this browser saved fills the gaps, so every finished part can be checked.
+    for (const [n, sum] of Object.entries(saved.partChecksums || {})) {
+      if (done.has(Number(n)) && !recorded.has(Number(n))) recorded.set(Number(n), sum);
     }
     // Parts hashed before the tab closed but never sent need their checksum again.
     for (let n = 1; n < hashFrom; n++) {

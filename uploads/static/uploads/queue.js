@@ -7,7 +7,7 @@ export const DEFAULT_CONCURRENCY = 4;
 export const MAX_CONCURRENCY = 6;
 
 export class UploadStopped extends Error {
-  /** code: offline | network | rejected | upload_gone | denied */
+  /** code: offline | network | rejected | upload_gone | denied | file_changed */
   constructor(code, message) {
     super(message);
     this.code = code;
@@ -80,6 +80,9 @@ export async function sendWithRetry(attempt, { credentials, connectivity, policy
       onRetry({ kind, status: res.status, code: errorCode(res.body), failures });
       await wait(backoffDelay(failures, { ...policy, random }), signal);
       continue;
+    }
+    if (kind === "changed") {
+      throw new UploadStopped("file_changed", "The file changed on disk since this upload started.");
     }
     if (kind === "gone") {
       throw new UploadStopped("upload_gone", "This upload was cancelled or expired on the server. Start it again.");

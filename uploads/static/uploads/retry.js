@@ -19,13 +19,17 @@ export function errorCode(body) {
 
 /**
  * Classify a part response: "ok", "retry" (transient; back off), "refresh" (new credentials,
- * then retry), "gone" (the multipart upload no longer exists) or "fatal".
+ * then retry), "gone" (the multipart upload no longer exists), "changed" (the bytes sent do
+ * not have the checksum hashed earlier: the file changed on disk) or "fatal".
  * status 0 is a network error (XHR onerror/onabort/timeout).
  */
 export function classify(status, body = "") {
   if (status >= 200 && status < 300) return "ok";
   if (status === 0) return "retry";
   const code = errorCode(body);
+  // Over TLS the bytes cannot change on the way, so a checksum S3 computes differently from
+  // the one hashed from the file means the file itself changed since.
+  if (code === "BadDigest") return "changed";
   if (REFRESH_CODES.has(code) || code === "RequestTimeTooSkewed") return "refresh";
   if (status === 403) return "refresh";
   if (RETRY_CODES.has(code) || RETRY_STATUS.has(status)) return "retry";

@@ -86,7 +86,10 @@ export class UploaderUI {
       });
     }
     window.addEventListener("offline", () => this.say("You are offline. Uploads will continue when the connection is back."));
-    window.addEventListener("online", () => this.say("Back online. Uploads continue."));
+    window.addEventListener("online", () => {
+      const paused = this.manager.uploads.some((u) => u.status === "paused");
+      this.say(paused && !this.manager.active ? "Back online. Press Resume to continue the paused uploads." : "Back online. Uploads continue.");
+    });
   }
 
   say(text) {

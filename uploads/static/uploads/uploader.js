@@ -246,13 +246,17 @@ export class FileUpload extends EventTarget {
       await this.heartbeat.tick(this.file.size, { force: true });
       await this._finish(id, final);
     } catch (err) {
+      const byCustomer = signal.aborted;
+      // Stop every other part too: one still waiting for the connection or in a backoff
+      // must not go on sending while the row says paused.
+      if (!byCustomer) this.abort.abort(err);
       worker?.stop();
       shaWorker?.stop();
       this.inflight.clear();
       await this.writer?.flush();
-      if (signal.aborted && this.status === "cancelled") return;
-      if (signal.aborted) return this._set("paused", this.pauseMessage || "Paused.");
-      if (err instanceof FileChanged || err?.code === "checksum_mismatch") {
+      if (byCustomer && this.status === "cancelled") return;
+      if (byCustomer) return this._set("paused", this.pauseMessage || "Paused.");
+      if (err instanceof FileChanged || ["checksum_mismatch", "file_changed"].includes(err?.code)) {
         return this._set("changed", new FileChanged().message);
       }
       if (err instanceof UploadStopped) return this._set("paused", err.message);

@@ -116,6 +116,17 @@ test("a part hashed but neither sent nor remembered forces hashing from the star
   assert.equal(planResume(plan10, server([1, 2]), saved).hashFrom, 1);
 });
 
+test("finished parts the server has no checksum for are checked against the ones this browser saved", () => {
+  const saved = { hashedThrough: 8, crcState: "AAAAAAAAAAE=", shaState: new Uint8Array([2]),
+    partChecksums: Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [n, `c${n}`])) };
+  const parts = server([1, 2, 3, 4, 5, 6], { recorded_checksum_crc64nvme: null });
+  parts[0].recorded_checksum_crc64nvme = "c1";
+  const r = planResume(plan10, parts, saved, { random: () => 0.5, samples: 10 });
+  assert.deepEqual(r.verify, [1, 2, 3, 4, 5, 6], "every finished part can be sampled");
+  assert.equal(r.recorded.get(4), "c4");
+  assert.equal(r.recorded.has(7), false, "hashed but never sent");
+});
+
 test("a CRC state in an older uploader's format is not resumed from", () => {
   const saved = { hashedThrough: 3, crcState: new Uint8Array([1]), shaState: new Uint8Array([2]),
     partChecksums: { 1: "c1", 2: "c2", 3: "c3" } };

@@ -16,6 +16,7 @@ test("transient failures are retried, credential failures refreshed, the rest fa
   assert.equal(classify(403, xml("AccessDenied")), "refresh");
   assert.equal(classify(404, xml("NoSuchUpload")), "gone");
   assert.equal(classify(400, xml("InvalidPart")), "fatal");
+  assert.equal(classify(400, xml("BadDigest")), "changed");
 });
 
 test("backoff grows exponentially, is capped, and is jittered within half the window", () => {
@@ -77,6 +78,15 @@ test("a second 403 after a refresh stops the part instead of looping", async () 
     sendWithRetry(attempt, { credentials: new FakeCreds(), connectivity: online, wait: async () => {} }),
     (e) => e instanceof UploadStopped && e.code === "denied",
   );
+});
+
+test("a part S3 refuses with BadDigest stops the upload as a changed file, without retrying", async () => {
+  const { attempt, seen } = scripted([{ status: 400, body: xml("BadDigest") }, { status: 200 }]);
+  await assert.rejects(
+    sendWithRetry(attempt, { credentials: new FakeCreds(), connectivity: online, wait: async () => {} }),
+    (e) => e instanceof UploadStopped && e.code === "file_changed",
+  );
+  assert.equal(seen.length, 1);
 });
 
 test("after maxAttempts failures the upload pauses with a message", async () => {
