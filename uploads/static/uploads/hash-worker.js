@@ -4,8 +4,12 @@
 // "verify" re-hashes sampled finished parts on resume.
 
 import * as hw from "../vendor/hash-wasm/index.esm.js";
-import { blobCrc64, crcPass, shaPass } from "./hashing.js";
+import { blobCrc64, CRC64NVME_POLY, crcPass, shaPass } from "./hashing.js";
 import { partRange } from "./plan.js";
+
+// Compile both WebAssembly modules now (hash-wasm caches them), while the page is still
+// talking to the portal, instead of after the first part is ready to hash.
+Promise.all([hw.createCRC64(CRC64NVME_POLY), hw.createSHA256()]).catch(() => {});
 
 self.onmessage = async ({ data }) => {
   try {

@@ -121,6 +121,11 @@ export class FileUpload extends EventTarget {
     let worker = null;
     let shaWorker = null;
     try {
+      // Started first, so loading them and compiling hash-wasm overlap the API calls below.
+      if (this.checksums && !this.final) {
+        worker = new HashWorker();
+        shaWorker = new HashWorker();
+      }
       this.upload ??= await this._findOrCreate();
       // Every part was sent and hashed before: only the complete is left to ask for again.
       if (this.final) return await this._finish(this.upload.id, this.final);
@@ -139,8 +144,8 @@ export class FileUpload extends EventTarget {
       const { parts: serverParts } = await this.api.parts(id);
       const saved = this.state ?? (await this.store.get(id));
       const r = planResume(plan, serverParts, saved);
-      worker = new HashWorker();
-      shaWorker = new HashWorker();
+      worker ??= new HashWorker();
+      shaWorker ??= new HashWorker();
       if (r.verify.length && !this.verified) {
         this._set("starting", "Checking the file matches the unfinished upload…");
         const sums = await worker.verify(this.file, plan, r.verify);
