@@ -16,6 +16,7 @@ the cores.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ GIB = 1024 * MIB
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 # The uplink for the network-limited run (about 840 Mbit/s, a fast office line).
 UPLINK_MIB_S = 100
+# The link both the uploader and boto3 share in the tc-shaped run.
+SHARED_UPLINK_MBIT = 800
 
 
 class MemorySampler:
@@ -222,6 +225,39 @@ def run_uploader(
     return result
 
 
+class SharedUplink:
+    """Traffic to one TCP port on the loopback shaped with tc (HTB) to `mbit`: a link the
+    uploader and boto3 share in turn, as a customer's line would. Needs root and tc."""
+
+    def __init__(self, port: int, mbit: int):
+        self.port, self.mbit = port, mbit
+
+    @staticmethod
+    def available() -> bool:
+        return os.geteuid() == 0 and shutil.which("tc") is not None
+
+    def _tc(self, *args: str, check: bool = True) -> None:
+        subprocess.run(["tc", *args], check=check, capture_output=True)
+
+    def __enter__(self) -> "SharedUplink":
+        self._tc("qdisc", "del", "dev", "lo", "root", check=False)
+        self._tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10")
+        self._tc("class", "add", "dev", "lo", "parent", "1:", "classid", "1:10", "htb", "rate", "50gbit")
+        rate = f"{self.mbit}mbit"
+        self._tc(
+            "class", "add", "dev", "lo", "parent", "1:", "classid", "1:20", "htb",
+            "rate", rate, "ceil", rate, "burst", "1m", "cburst", "1m",
+        )  # fmt: skip
+        self._tc(
+            "filter", "add", "dev", "lo", "protocol", "ip", "parent", "1:0", "prio", "1",
+            "u32", "match", "ip", "dport", str(self.port), "0xffff", "flowid", "1:20",
+        )  # fmt: skip
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._tc("qdisc", "del", "dev", "lo", "root", check=False)
+
+
 def run_boto3(moto, bucket: str, path: Path) -> dict:
     client = boto3.client(
         "s3", endpoint_url=moto.url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
@@ -306,6 +342,28 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
         100 * (1 - limited["hashing_on"]["parts_mib_s"] / limited["hashing_off"]["parts_mib_s"]), 1
     )
     out["network_limited"] = limited
+
+    # Both clients over the same shaped link to moto (tc on the loopback, root only).
+    if SharedUplink.available():
+        moto.reset()
+        bucket_setup.setup_storage()
+        s3.client().delete_bucket_policy(Bucket=bucket)
+        Upload.objects.all().delete()
+        with SharedUplink(moto.port, SHARED_UPLINK_MBIT):
+            up = run_uploader(browser, live_server, tenants, moto, half)
+            boto = run_boto3(moto, bucket, half)
+        out["shared_uplink"] = {
+            "mbit": SHARED_UPLINK_MBIT,
+            "size": half.stat().st_size,
+            "uploader": {
+                k: up[k] for k in ("parts_seconds", "parts_mib_s", "end_to_end_seconds", "end_to_end_mib_s")
+            },
+            "boto3": boto,
+            "uploader_vs_boto3_transfer": round(boto["parts_seconds"] / up["parts_seconds"], 2),
+            "uploader_vs_boto3_end_to_end": round(up["end_to_end_mib_s"] / boto["mib_s"], 2),
+        }
+    else:
+        out["shared_uplink"] = {"skipped": "needs root and tc to shape the loopback"}
     half.unlink()
 
     sizes = () if QUICK else (("memory_256_mib", 256 * MIB), ("memory_2_gib", 2 * GIB))

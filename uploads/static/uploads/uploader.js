@@ -101,6 +101,7 @@ export class FileUpload extends EventTarget {
     if (found) return found;
     const earlier = this.allowCopy ? null : findReceived(uploads, who);
     if (earlier) throw new AlreadyUploaded(earlier);
+    this.fresh = true; // nothing sent or saved for it yet
     return this.api.createUpload(this.projectId, {
       name: this.file.name,
       relative_path: this.relativePath,
@@ -140,9 +141,13 @@ export class FileUpload extends EventTarget {
           throw new CredentialsError(err.message, { code: err.code, fatal });
         }
       });
-      await this.credentials.get();
-      const { parts: serverParts } = await this.api.parts(id);
-      const saved = this.state ?? (await this.store.get(id));
+      // A new upload has no parts and no saved state: only a resume asks for them.
+      const [, serverParts, saved] = await Promise.all([
+        this.credentials.get(),
+        this.fresh ? [] : this.api.parts(id).then((p) => p.parts),
+        this.state ?? (this.fresh ? null : this.store.get(id)),
+      ]);
+      this.fresh = false;
       const r = planResume(plan, serverParts, saved);
       worker ??= new HashWorker();
       shaWorker ??= new HashWorker();
