@@ -4,6 +4,7 @@ SHA-256."""
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,28 @@ def storage(moto, settings, live_server):
     # speaks HTTP, so the policy has to go for anything to be stored.
     s3.client().delete_bucket_policy(Bucket=s3.bucket())
     return s3.bucket()
+
+
+PART = re.compile(r"[?&]partNumber=(\d+)")
+
+
+def counting(page, sent: dict[int, int]) -> None:
+    """Route part PUTs through a counter of body bytes per part number: what crosses the
+    wire, not what the uploader says it sent."""
+
+    def on_part(route):
+        req = route.request
+        if req.method == "PUT":
+            n = int(PART.search(req.url).group(1))
+            sent[n] = sent.get(n, 0) + len(req.post_data_buffer or b"")
+        route.continue_()
+
+    page.route(re.compile(r".*partNumber=.*"), on_part)
+
+
+def stored_parts(upload: Upload) -> dict[int, int]:
+    """Part number to size, as S3 holds them for the upload."""
+    return {p["number"]: p["size"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
 
 
 def sign_in(page, live_server, user) -> None:

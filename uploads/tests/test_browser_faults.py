@@ -6,11 +6,18 @@ import re
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import (  # noqa: F401
+    MIB,
+    PART,
+    make_file,
+    open_project,
+    sign_in,
+    storage,
+    stored_sha256,
+    wait_done,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
-
-PART_PUT = re.compile(r"[?&]partNumber=(\d+)")
 
 
 def s3_error(route, status: int, code: str) -> None:
@@ -26,13 +33,6 @@ def s3_error(route, status: int, code: str) -> None:
     )
 
 
-@pytest.fixture
-def small_plan(settings):
-    # 1 MiB parts: enough parts for faults to land on, in a few seconds of upload.
-    settings.UPLOAD_MIN_PART_SIZE = MIB
-    settings.UPLOAD_PART_SIZE_UNIT = MIB
-
-
 def test_it_survives_aborted_parts_slowdown_and_an_expired_token(
     page, live_server, tenants, tmp_path, small_plan
 ):
@@ -45,7 +45,7 @@ def test_it_survives_aborted_parts_slowdown_and_an_expired_token(
     def on_part(route):
         if route.request.method != "PUT":
             return route.continue_()
-        n = int(PART_PUT.search(route.request.url).group(1))
+        n = int(PART.search(route.request.url).group(1))
         seen[n] = seen.get(n, 0) + 1
         if seen[n] == 1 and n % 4 == 1:
             injected["abort"] += 1

@@ -18,11 +18,21 @@ from awscrt import checksums
 
 from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import (  # noqa: F401
+    MIB,
+    PART,
+    counting,
+    make_file,
+    open_project,
+    sign_in,
+    storage,
+    stored_parts,
+    stored_sha256,
+    wait_done,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
-PART = re.compile(r"[?&]partNumber=(\d+)")
 CHANGED = (
     "This file is not the same as the one whose upload was started (it changed on disk). "
     "Start the upload again."
@@ -54,30 +64,6 @@ RECORD_DETAILS = """() => {
     }
   }).observe(document.querySelector("[data-list]"), { subtree: true, childList: true, characterData: true });
 }"""
-
-
-@pytest.fixture
-def small_plan(settings):
-    # 1 MiB parts: 40 parts, so the page closes with most of them unsent.
-    settings.UPLOAD_MIN_PART_SIZE = MIB
-    settings.UPLOAD_PART_SIZE_UNIT = MIB
-
-
-def counting(page, sent: dict[int, int]):
-    """Route part PUTs through a counter of body bytes per part number."""
-
-    def on_part(route):
-        req = route.request
-        if req.method == "PUT":
-            n = int(PART.search(req.url).group(1))
-            sent[n] = sent.get(n, 0) + len(req.post_data_buffer or b"")
-        route.continue_()
-
-    page.route(re.compile(r".*partNumber=.*"), on_part)
-
-
-def stored_parts(upload: Upload) -> dict[int, int]:
-    return {p["number"]: p["size"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
 
 
 def upload_then_close(page, live_server, tenants, path, *, sent_parts: int, hashed_through: int) -> None:
@@ -188,12 +174,13 @@ def test_it_catches_a_change_in_a_part_already_sent_before_sending_more(
         old = Upload.objects.get(original_name=path.name)
         have = stored_parts(old)
         assert len(have) == 10
-        # The sample is drawn from finished parts whose checksum the server knows: from
-        # ListParts (moto lists none) or from the page's progress reports (the first one,
-        # at the first finished part; then every 30 s). Change the first such part.
-        recorded = sorted(old.parts.exclude(checksum_crc64nvme="").values_list("number", flat=True))
-        changed_part = recorded[0]
-        assert changed_part in have
+        # The server knows few part checksums (moto's ListParts has none; progress reports
+        # come at the first finished part, then every 30 s); the page saved them all. Change
+        # the last sent part, which the sample always takes, and which only the page's
+        # saved checksum describes.
+        recorded = set(old.parts.exclude(checksum_crc64nvme="").values_list("number", flat=True))
+        changed_part = max(have)
+        assert changed_part not in recorded
 
         new_sha = change_in_place(path, (changed_part - 1) * MIB + 1000, b"edited after the page closed")
         assert new_sha != old_sha

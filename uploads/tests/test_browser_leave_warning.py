@@ -4,15 +4,17 @@ uploading, the page closes without a question."""
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import (  # noqa: F401
+    MIB,
+    make_file,
+    open_project,
+    sign_in,
+    storage,
+    stored_sha256,
+    wait_done,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
-
-
-@pytest.fixture
-def small_plan(settings):
-    settings.UPLOAD_MIN_PART_SIZE = MIB
-    settings.UPLOAD_PART_SIZE_UNIT = MIB
 
 
 def test_it_asks_before_leaving_mid_upload(page, live_server, tenants, tmp_path, small_plan):

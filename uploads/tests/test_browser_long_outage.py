@@ -9,7 +9,15 @@ import re
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import (  # noqa: F401
+    MIB,
+    make_file,
+    open_project,
+    sign_in,
+    storage,
+    stored_sha256,
+    wait_done,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
@@ -28,13 +36,6 @@ SHORTEN_OFFLINE_LIMIT = """async (shortMs) => {
   window.uploader.options.retryPolicy = { ...DEFAULT_RETRY, offlinePauseMs: shortMs };
   return { url: new URL(url).pathname, limit: DEFAULT_RETRY.offlinePauseMs };
 }"""
-
-
-@pytest.fixture
-def small_plan(settings):
-    # 1 MiB parts: the outage lands mid-upload, which takes a few seconds in all.
-    settings.UPLOAD_MIN_PART_SIZE = MIB
-    settings.UPLOAD_PART_SIZE_UNIT = MIB
 
 
 def test_it_pauses_after_a_long_outage_and_resumes_on_request(

@@ -1,35 +1,24 @@
 """Close the page half way, come back in a new page, pick the same file: only what S3 is
 missing crosses the wire again (counted at a Playwright route, not by the uploader)."""
 
-import re
 import time
 
 import pytest
 
-from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import (  # noqa: F401
+    MIB,
+    counting,
+    make_file,
+    open_project,
+    sign_in,
+    storage,
+    stored_parts,
+    stored_sha256,
+    wait_done,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
-
-PART = re.compile(r"[?&]partNumber=(\d+)")
-
-
-def counting(page, sent: dict[int, int]):
-    """Route part PUTs through a counter of body bytes per part number."""
-
-    def on_part(route):
-        req = route.request
-        if req.method == "PUT":
-            n = int(PART.search(req.url).group(1))
-            sent[n] = sent.get(n, 0) + len(req.post_data_buffer or b"")
-        route.continue_()
-
-    page.route(re.compile(r".*partNumber=.*"), on_part)
-
-
-def stored_parts(upload: Upload) -> dict[int, int]:
-    return {p["number"]: p["size"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
 
 
 def upload_until_then_close(page, live_server, tenants, path, stop_after_parts: int, timeout_s=120) -> None:
