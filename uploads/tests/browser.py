@@ -56,6 +56,21 @@ def stored_parts(upload: Upload) -> dict[int, int]:
     return {p["number"]: p["size"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
 
 
+def pick_in_new_page(context, live_server, project, path: Path, sent: dict[int, int], before_pick=None):
+    """A new page of `context` on the project, counting the part bytes it sends (`counting`),
+    where the customer picks `path` again; the server must already list its unfinished
+    upload. `before_pick(page)` runs just before the pick."""
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    counting(page, sent)
+    open_project(page, live_server, project)
+    assert path.name in page.locator("section[aria-labelledby=progress-h]").inner_text()
+    if before_pick:
+        before_pick(page)
+    page.set_input_files("input[data-files]", str(path))
+    return page
+
+
 def sign_in(page, live_server, user) -> None:
     client = Client()
     client.force_login(user)

@@ -1,5 +1,6 @@
 import pytest
 
+from uploads.tests.browser import storage  # noqa: F401
 from uploads.tests.helpers import bucket, small_parts  # noqa: F401
 
 

@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 
 from conftest import CHROMIUM, CHROMIUM_ARGS
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, storage, stored_sha256, wait_done  # noqa: F401
+from uploads.tests.browser import MIB, make_file, open_project, sign_in, stored_sha256, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 

@@ -6,13 +6,12 @@ import re
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import (  # noqa: F401
+from uploads.tests.browser import (
     MIB,
     PART,
     make_file,
     open_project,
     sign_in,
-    storage,
     stored_sha256,
     wait_done,
 )

@@ -18,14 +18,13 @@ from awscrt import checksums
 
 from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import (  # noqa: F401
+from uploads.tests.browser import (
     MIB,
     PART,
-    counting,
     make_file,
     open_project,
+    pick_in_new_page,
     sign_in,
-    storage,
     stored_parts,
     stored_sha256,
     wait_done,
@@ -115,15 +114,9 @@ def change_in_place(path, offset: int, data: bytes) -> str:
 
 
 def pick_again(context, live_server, tenants, path, sent: dict[int, int]):
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    counting(page, sent)
-    open_project(page, live_server, tenants.project_a)
-    # The server lists the unfinished upload, started in the closed page.
-    assert path.name in page.locator("section[aria-labelledby=progress-h]").inner_text()
-    page.evaluate(RECORD_DETAILS)
-    page.set_input_files("input[data-files]", str(path))
-    return page
+    return pick_in_new_page(
+        context, live_server, tenants.project_a, path, sent, before_pick=lambda p: p.evaluate(RECORD_DETAILS)
+    )
 
 
 def wait_changed(page, name: str, timeout_s: float = 60) -> None:
@@ -159,122 +152,110 @@ def start_again(page, name: str) -> None:
 
 
 def test_it_catches_a_change_in_a_part_already_sent_before_sending_more(
-    browser, live_server, tenants, tmp_path, small_plan
+    page, live_server, tenants, tmp_path, small_plan
 ):
     path = tmp_path / "changed-early.dmp"
     old_sha = make_file(path, 40 * MIB + 4321)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server, tenants.alice)
-        # Saved hash state past the first parts: the resume does not re-read them in the
-        # hashing worker, so only the sampled check of finished parts can see the change.
-        upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=12)
-        old = Upload.objects.get(original_name=path.name)
-        have = stored_parts(old)
-        assert len(have) == 10
-        # The server knows few part checksums (moto's ListParts has none; progress reports
-        # come at the first finished part, then every 30 s); the page saved them all. Change
-        # the last sent part, which the sample always takes, and which only the page's
-        # saved checksum describes.
-        recorded = set(old.parts.exclude(checksum_crc64nvme="").values_list("number", flat=True))
-        changed_part = max(have)
-        assert changed_part not in recorded
+    sign_in(page, live_server, tenants.alice)
+    # Saved hash state past the first parts: the resume does not re-read them in the
+    # hashing worker, so only the sampled check of finished parts can see the change.
+    upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=12)
+    old = Upload.objects.get(original_name=path.name)
+    have = stored_parts(old)
+    assert len(have) == 10
+    # The server knows few part checksums (moto's ListParts has none; progress reports
+    # come at the first finished part, then every 30 s); the page saved them all. Change
+    # the last sent part, which the sample always takes, and which only the page's
+    # saved checksum describes.
+    recorded = set(old.parts.exclude(checksum_crc64nvme="").values_list("number", flat=True))
+    changed_part = max(have)
+    assert changed_part not in recorded
 
-        new_sha = change_in_place(path, (changed_part - 1) * MIB + 1000, b"edited after the page closed")
-        assert new_sha != old_sha
-        sent: dict[int, int] = {}
-        page2 = pick_again(context, live_server, tenants, path, sent)
-        wait_changed(page2, path.name)
-        assert_offers_start_again(page2, path.name)
-        assert sent == {}, "nothing is sent for a file that changed"
-        # Caught by the sampled re-hash of finished parts (the hashing worker resumes from
-        # the saved state, past part 1).
-        assert page2.evaluate("() => window.seenDetails") == [
-            "Preparing…",
-            "Checking the file matches the unfinished upload…",
-            CHANGED,
-        ]
-        old.refresh_from_db()
-        assert old.status in Upload.IN_PROGRESS
+    new_sha = change_in_place(path, (changed_part - 1) * MIB + 1000, b"edited after the page closed")
+    assert new_sha != old_sha
+    sent: dict[int, int] = {}
+    page2 = pick_again(page.context, live_server, tenants, path, sent)
+    wait_changed(page2, path.name)
+    assert_offers_start_again(page2, path.name)
+    assert sent == {}, "nothing is sent for a file that changed"
+    # Caught by the sampled re-hash of finished parts (the hashing worker resumes from
+    # the saved state, past part 1).
+    assert page2.evaluate("() => window.seenDetails") == [
+        "Preparing…",
+        "Checking the file matches the unfinished upload…",
+        CHANGED,
+    ]
+    old.refresh_from_db()
+    assert old.status in Upload.IN_PROGRESS
 
-        start_again(page2, path.name)
-        wait_done(page2, path.name, timeout_s=60)
+    start_again(page2, path.name)
+    wait_done(page2, path.name, timeout_s=60)
 
-        old.refresh_from_db()
-        assert old.status == Upload.Status.ABORTED
-        new = Upload.objects.exclude(pk=old.pk).get(original_name=path.name)
-        assert new.status == Upload.Status.UPLOADED
-        assert new.checksum_sha256 == new_sha
-        assert stored_sha256(new) == new_sha
-        assert set(sent) == set(range(1, new.part_count + 1))
-        assert new_sha in page2.locator(f'li.completed-row[data-name="{path.name}"]').inner_text()
-    finally:
-        context.close()
+    old.refresh_from_db()
+    assert old.status == Upload.Status.ABORTED
+    new = Upload.objects.exclude(pk=old.pk).get(original_name=path.name)
+    assert new.status == Upload.Status.UPLOADED
+    assert new.checksum_sha256 == new_sha
+    assert stored_sha256(new) == new_sha
+    assert set(sent) == set(range(1, new.part_count + 1))
+    assert new_sha in page2.locator(f'li.completed-row[data-name="{path.name}"]').inner_text()
 
 
 def test_it_catches_a_change_in_a_part_not_sent_yet_at_complete(
-    browser, live_server, tenants, tmp_path, small_plan
+    page, live_server, tenants, tmp_path, small_plan
 ):
     path = tmp_path / "changed-late.dmp"
     size = 40 * MIB + 4321
     old_sha = make_file(path, size)
     changed_part = 39
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server, tenants.alice)
-        # The page hashes ahead of sending: it closes with every part's checksum saved (of
-        # the old bytes) and part 39 not sent.
-        upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=41)
-        old = Upload.objects.get(original_name=path.name)
-        assert old.part_count == 41
-        have = stored_parts(old)
-        assert len(have) == 10 and changed_part not in have
+    sign_in(page, live_server, tenants.alice)
+    # The page hashes ahead of sending: it closes with every part's checksum saved (of
+    # the old bytes) and part 39 not sent.
+    upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=41)
+    old = Upload.objects.get(original_name=path.name)
+    assert old.part_count == 41
+    have = stored_parts(old)
+    assert len(have) == 10 and changed_part not in have
 
-        new_sha = change_in_place(path, (changed_part - 1) * MIB + 777, b"edited after the page closed")
-        assert new_sha != old_sha
-        sent: dict[int, int] = {}
-        page2 = pick_again(context, live_server, tenants, path, sent)
-        wait_changed(page2, path.name)
-        assert_offers_start_again(page2, path.name)
-        # The resume sent what storage was missing, the changed part among them ...
-        assert changed_part in sent
-        assert set(sent) | set(have) == set(range(1, old.part_count + 1))
-        assert not set(sent) & set(have)
-        # ... and complete refused it: the whole-file checksum does not match.
-        old.refresh_from_db()
-        assert old.status == Upload.Status.FAILED
-        assert old.status_reason == "The file's checksum did not match what storage received."
-        assert not old.version_id
-        assert not old.checksum_sha256
+    new_sha = change_in_place(path, (changed_part - 1) * MIB + 777, b"edited after the page closed")
+    assert new_sha != old_sha
+    sent: dict[int, int] = {}
+    page2 = pick_again(page.context, live_server, tenants, path, sent)
+    wait_changed(page2, path.name)
+    assert_offers_start_again(page2, path.name)
+    # The resume sent what storage was missing, the changed part among them ...
+    assert changed_part in sent
+    assert set(sent) | set(have) == set(range(1, old.part_count + 1))
+    assert not set(sent) & set(have)
+    # ... and complete refused it: the whole-file checksum does not match.
+    old.refresh_from_db()
+    assert old.status == Upload.Status.FAILED
+    assert old.status_reason == "The file's checksum did not match what storage received."
+    assert not old.version_id
+    assert not old.checksum_sha256
 
-        sent.clear()
-        start_again(page2, path.name)
-        wait_done(page2, path.name, timeout_s=60)
+    sent.clear()
+    start_again(page2, path.name)
+    wait_done(page2, path.name, timeout_s=60)
 
-        old.refresh_from_db()
-        assert old.status == Upload.Status.FAILED
-        new = Upload.objects.exclude(pk=old.pk).get(original_name=path.name)
-        assert new.status == Upload.Status.UPLOADED
-        assert new.version_id
-        assert new.checksum_sha256 == new_sha
-        assert stored_sha256(new) == new_sha
-        assert set(sent) == set(range(1, new.part_count + 1))
-        # No recorded version holds (or claims) the stale bytes.
-        received = Upload.objects.filter(project=tenants.project_a, status__in=Upload.RECEIVED)
-        assert [u.pk for u in received] == [new.pk]
-        assert not Upload.objects.filter(checksum_sha256=old_sha).exists()
-        # (The refused complete did leave a version under the first upload's key: moto
-        # completes without checking the checksum, and the portal only compares afterwards.)
-        for key in (old.object_key, new.object_key):
-            for v in s3.list_object_versions(key):
-                body = s3.get_object_bytes(key, v["version_id"])
-                assert hashlib.sha256(body).hexdigest() != old_sha
-    finally:
-        context.close()
+    old.refresh_from_db()
+    assert old.status == Upload.Status.FAILED
+    new = Upload.objects.exclude(pk=old.pk).get(original_name=path.name)
+    assert new.status == Upload.Status.UPLOADED
+    assert new.version_id
+    assert new.checksum_sha256 == new_sha
+    assert stored_sha256(new) == new_sha
+    assert set(sent) == set(range(1, new.part_count + 1))
+    # No recorded version holds (or claims) the stale bytes.
+    received = Upload.objects.filter(project=tenants.project_a, status__in=Upload.RECEIVED)
+    assert [u.pk for u in received] == [new.pk]
+    assert not Upload.objects.filter(checksum_sha256=old_sha).exists()
+    # (The refused complete did leave a version under the first upload's key: moto
+    # completes without checking the checksum, and the portal only compares afterwards.)
+    for key in (old.object_key, new.object_key):
+        for v in s3.list_object_versions(key):
+            body = s3.get_object_bytes(key, v["version_id"])
+            assert hashlib.sha256(body).hexdigest() != old_sha
 
 
 def checking_part_checksums_like_s3(page, rejected: list[int]) -> None:
@@ -301,31 +282,25 @@ def checking_part_checksums_like_s3(page, rejected: list[int]) -> None:
 
 
 def test_it_offers_start_again_when_storage_refuses_a_stale_part_checksum(
-    browser, live_server, tenants, tmp_path, small_plan
+    page, live_server, tenants, tmp_path, small_plan
 ):
     path = tmp_path / "changed-late.dmp"
     make_file(path, 40 * MIB + 4321)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server, tenants.alice)
-        upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=41)
-        new_sha = change_in_place(path, 38 * MIB + 777, b"edited after the page closed")
+    sign_in(page, live_server, tenants.alice)
+    upload_then_close(page, live_server, tenants, path, sent_parts=10, hashed_through=41)
+    new_sha = change_in_place(path, 38 * MIB + 777, b"edited after the page closed")
 
-        page2 = context.new_page()
-        page2.set_default_timeout(15_000)
-        rejected: list[int] = []
-        checking_part_checksums_like_s3(page2, rejected)
-        open_project(page2, live_server, tenants.project_a)
-        page2.set_input_files("input[data-files]", str(path))
-        wait_changed(page2, path.name)
-        assert rejected == [39]
-        assert_offers_start_again(page2, path.name)
+    page2 = page.context.new_page()
+    page2.set_default_timeout(15_000)
+    rejected: list[int] = []
+    checking_part_checksums_like_s3(page2, rejected)
+    open_project(page2, live_server, tenants.project_a)
+    page2.set_input_files("input[data-files]", str(path))
+    wait_changed(page2, path.name)
+    assert rejected == [39]
+    assert_offers_start_again(page2, path.name)
 
-        start_again(page2, path.name)
-        wait_done(page2, path.name, timeout_s=60)
-        new = Upload.objects.get(original_name=path.name, status=Upload.Status.UPLOADED)
-        assert stored_sha256(new) == new_sha
-    finally:
-        context.close()
+    start_again(page2, path.name)
+    wait_done(page2, path.name, timeout_s=60)
+    new = Upload.objects.get(original_name=path.name, status=Upload.Status.UPLOADED)
+    assert stored_sha256(new) == new_sha

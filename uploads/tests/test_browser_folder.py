@@ -6,7 +6,7 @@ import pytest
 
 from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import open_project, sign_in, storage, wait_done  # noqa: F401
+from uploads.tests.browser import open_project, sign_in, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 

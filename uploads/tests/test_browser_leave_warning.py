@@ -4,15 +4,7 @@ uploading, the page closes without a question."""
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import (  # noqa: F401
-    MIB,
-    make_file,
-    open_project,
-    sign_in,
-    storage,
-    stored_sha256,
-    wait_done,
-)
+from uploads.tests.browser import MIB, make_file, open_project, sign_in, stored_sha256, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 

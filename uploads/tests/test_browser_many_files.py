@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import open_project, sign_in, storage  # noqa: F401
+from uploads.tests.browser import open_project, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 

@@ -6,13 +6,12 @@ import time
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import (  # noqa: F401
+from uploads.tests.browser import (
     MIB,
-    counting,
     make_file,
     open_project,
+    pick_in_new_page,
     sign_in,
-    storage,
     stored_parts,
     stored_sha256,
     wait_done,
@@ -38,51 +37,34 @@ def upload_until_then_close(page, live_server, tenants, path, stop_after_parts: 
     page.close()
 
 
-def resume_in_new_page(context, live_server, tenants, path) -> tuple[object, dict[int, int]]:
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    sent: dict[int, int] = {}
-    counting(page, sent)
-    open_project(page, live_server, tenants.project_a)
-    # The server lists the unfinished upload, started in the closed page.
-    assert path.name in page.locator("section[aria-labelledby=progress-h]").inner_text()
-    page.set_input_files("input[data-files]", str(path))
-    return page, sent
-
-
 def test_it_resumes_after_the_page_closed_sending_only_missing_parts(
-    browser, live_server, tenants, tmp_path, settings
+    page, live_server, tenants, tmp_path, settings
 ):
     settings.UPLOAD_MIN_PART_SIZE = MIB
     settings.UPLOAD_PART_SIZE_UNIT = MIB
     path = tmp_path / "resume.dmp"
     sha = make_file(path, 60 * MIB + 4321)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server, tenants.alice)
-        upload_until_then_close(page, live_server, tenants, path, stop_after_parts=30)
+    sign_in(page, live_server, tenants.alice)
+    upload_until_then_close(page, live_server, tenants, path, stop_after_parts=30)
 
-        upload = Upload.objects.get(original_name=path.name)
-        time.sleep(1)  # a part whose body was fully sent may still be landing
-        have = stored_parts(upload)
-        missing = upload.size - sum(have.values())
-        assert 0 < missing < upload.size
+    upload = Upload.objects.get(original_name=path.name)
+    time.sleep(1)  # a part whose body was fully sent may still be landing
+    have = stored_parts(upload)
+    missing = upload.size - sum(have.values())
+    assert 0 < missing < upload.size
 
-        page2, sent = resume_in_new_page(context, live_server, tenants, path)
-        wait_done(page2, path.name, timeout_s=120)
+    sent: dict[int, int] = {}
+    page2 = pick_in_new_page(page.context, live_server, tenants.project_a, path, sent)
+    wait_done(page2, path.name, timeout_s=120)
 
-        resent = sum(sent.values())
-        # Parts in flight when the page closed may have landed after we looked: the page may
-        # then send one of them again, never more than one part's worth beyond the gap.
-        assert resent <= missing + upload.part_size
-        # Nothing S3 already had is sent again, except at most one part that was in flight.
-        assert len(set(sent) & set(have)) <= 1
-        assert resent >= missing
-        assert all(size > 0 for size in sent.values()), "the route saw every part body"
-        upload.refresh_from_db()
-        assert upload.status == Upload.Status.UPLOADED
-        assert stored_sha256(upload) == sha
-    finally:
-        context.close()
+    resent = sum(sent.values())
+    # Parts in flight when the page closed may have landed after we looked: the page may
+    # then send one of them again, never more than one part's worth beyond the gap.
+    assert resent <= missing + upload.part_size
+    # Nothing S3 already had is sent again, except at most one part that was in flight.
+    assert len(set(sent) & set(have)) <= 1
+    assert resent >= missing
+    assert all(size > 0 for size in sent.values()), "the route saw every part body"
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.UPLOADED
+    assert stored_sha256(upload) == sha

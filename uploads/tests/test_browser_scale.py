@@ -6,43 +6,38 @@ import time
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import make_file, sign_in, storage, stored_sha256, wait_done  # noqa: F401
-from uploads.tests.test_browser_resume import resume_in_new_page, stored_parts, upload_until_then_close
+from uploads.tests.browser import make_file, pick_in_new_page, sign_in, stored_parts, stored_sha256, wait_done
+from uploads.tests.test_browser_resume import upload_until_then_close
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 KIB = 1024
 
 
 def test_it_resumes_a_10000_part_upload_interrupted_near_part_9000(
-    browser, live_server, tenants, tmp_path, settings
+    page, live_server, tenants, tmp_path, settings
 ):
     settings.UPLOAD_MIN_PART_SIZE = KIB
     settings.UPLOAD_PART_SIZE_UNIT = KIB
     path = tmp_path / "many-parts.dmp"
     sha = make_file(path, 10_000 * KIB - 100)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        sign_in(page, live_server, tenants.alice)
-        upload_until_then_close(page, live_server, tenants, path, stop_after_parts=9_000, timeout_s=400)
+    sign_in(page, live_server, tenants.alice)
+    upload_until_then_close(page, live_server, tenants, path, stop_after_parts=9_000, timeout_s=400)
 
-        upload = Upload.objects.get(original_name=path.name)
-        time.sleep(1)  # a part whose body was fully sent may still be landing
-        assert (upload.part_size, upload.part_count) == (KIB, 10_000)
-        have = stored_parts(upload)
-        assert 8_900 <= len(have) < 10_000
-        missing_parts = set(range(1, 10_001)) - set(have)
-        missing = upload.size - sum(have.values())
+    upload = Upload.objects.get(original_name=path.name)
+    time.sleep(1)  # a part whose body was fully sent may still be landing
+    assert (upload.part_size, upload.part_count) == (KIB, 10_000)
+    have = stored_parts(upload)
+    assert 8_900 <= len(have) < 10_000
+    missing_parts = set(range(1, 10_001)) - set(have)
+    missing = upload.size - sum(have.values())
 
-        page2, sent = resume_in_new_page(context, live_server, tenants, path)
-        wait_done(page2, path.name, timeout_s=300)
+    sent: dict[int, int] = {}
+    page2 = pick_in_new_page(page.context, live_server, tenants.project_a, path, sent)
+    wait_done(page2, path.name, timeout_s=300)
 
-        assert missing_parts <= set(sent)
-        assert len(set(sent) - missing_parts) <= 1
-        assert missing <= sum(sent.values()) <= missing + KIB
-        upload.refresh_from_db()
-        assert upload.status == Upload.Status.UPLOADED
-        assert stored_sha256(upload) == sha
-    finally:
-        context.close()
+    assert missing_parts <= set(sent)
+    assert len(set(sent) - missing_parts) <= 1
+    assert missing <= sum(sent.values()) <= missing + KIB
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.UPLOADED
+    assert stored_sha256(upload) == sha
