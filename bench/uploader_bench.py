@@ -189,7 +189,8 @@ def run_uploader(
     sign_in(page, live_server, tenants.alice)
     query = "" if checksums else "?checksums=off"
     page.goto(f"{live_server.url}/projects/{tenants.project_a.pk}/{query}")
-    page.wait_for_function("() => window.uploader !== undefined")
+    # window.uploader is the section element (id="uploader") until main.js replaces it.
+    page.wait_for_function("() => window.uploader?.manager !== undefined")
     sampler = MemorySampler(browser, page) if memory else None
     cpu = CpuMeter(browser, moto)
     t0 = time.monotonic()

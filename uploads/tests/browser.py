@@ -81,7 +81,8 @@ def sign_in(page, live_server, user) -> None:
 
 def open_project(page, live_server, project) -> None:
     page.goto(f"{live_server.url}/projects/{project.pk}/")
-    page.wait_for_function("() => window.uploader !== undefined")
+    # window.uploader is the section element (id="uploader") until main.js replaces it.
+    page.wait_for_function("() => window.uploader?.manager !== undefined")
 
 
 def make_file(path: Path, size: int, seed: int = 0) -> str:

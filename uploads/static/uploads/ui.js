@@ -58,6 +58,11 @@ export class UploaderUI {
     this.completed = root.querySelector("[data-completed]");
     this.speed = new SpeedMeter();
     this._bind();
+    // Files picked before this module ran (a slow connection, a quick customer) fired their
+    // `change` with no one listening: take them now.
+    for (const input of root.querySelectorAll("input[type=file]")) {
+      if (input.files.length) input.dispatchEvent(new Event("change"));
+    }
     setInterval(() => this.paint(), 500);
     window.addEventListener("beforeunload", (e) => {
       if (this.manager.active) {
