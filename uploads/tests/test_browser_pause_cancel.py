@@ -1,18 +1,14 @@
 """The customer's Pause, Resume and Cancel buttons: a paused upload sends nothing until
 Resume and then finishes byte-identical; a cancelled one stops, and nothing is kept."""
 
-import re
-
 import pytest
 
 from audit.models import AuditEvent
 from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, stored_sha256, wait_done
+from uploads.tests.browser import MIB, PART, make_file, open_project, sign_in, stored_sha256, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
-
-PART = re.compile(r"[?&]partNumber=(\d+)")
 
 
 def part_puts(page) -> list[int]:
@@ -37,7 +33,7 @@ def row_status(page, status: str, timeout_ms: int = 15_000) -> None:
 def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "paused.dmp"
     sha = make_file(path, 80 * MIB + 5)
-    done = part_puts(page)
+    started = part_puts(page)
     sign_in(page, live_server, tenants.alice)
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
@@ -47,9 +43,9 @@ def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp
     row.get_by_role("button", name="Pause").click()
     row_status(page, "paused")
     assert row.locator(".state").inner_text() == "Paused"
-    started_before = len(done)
+    started_before = len(started)
     page.wait_for_timeout(3_000)
-    assert len(done) == started_before, "no part starts while paused"
+    assert len(started) == started_before, "no part starts while paused"
     upload = Upload.objects.get(original_name=path.name)
     stored = {p["number"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
     assert 0 < len(stored) < upload.part_count
@@ -58,7 +54,7 @@ def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp
     wait_done(page, path.name, timeout_s=60)
     upload.refresh_from_db()
     assert stored_sha256(upload) == sha
-    after_resume = done[started_before:]
+    after_resume = started[started_before:]
     assert set(after_resume) == set(range(1, upload.part_count + 1)) - stored, "only the missing parts"
     assert len(after_resume) == len(set(after_resume))
 
@@ -66,7 +62,7 @@ def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp
 def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "cancelled.dmp"
     make_file(path, 80 * MIB + 5)
-    done = part_puts(page)
+    started = part_puts(page)
     sign_in(page, live_server, tenants.alice)
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
@@ -84,9 +80,9 @@ def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, tenants, t
             break
         page.wait_for_timeout(100)
     assert upload.status == Upload.Status.ABORTED
-    sent = len(done)
+    sent = len(started)
     page.wait_for_timeout(2_000)
-    assert len(done) == sent, "nothing is sent after Cancel"
+    assert len(started) == sent, "nothing is sent after Cancel"
     assert s3.list_multipart_uploads(upload.object_key) == []
     assert s3.list_object_versions(upload.object_key) == []
     assert AuditEvent.objects.filter(action="upload.aborted", data__by="customer").count() == 1
