@@ -692,14 +692,19 @@ def complete_upload(
     except s3.StorageError as exc:
         logger.error("completing %s failed: %s", upload.pk, exc.code)
         back_off("storage_unavailable", "File storage is not answering; please try again shortly.", 503)
-    _record_completed(upload, result, sha, actor=user)
+    # S3 confirmed the object: record it even if a slow complete was meanwhile taken for dead
+    # and handed back (recover_interrupted_complete).
+    _record_completed(upload, result, sha, actor=user, also_from=ACTIVE)
     return upload
 
 
-def _record_completed(upload: Upload, result: dict[str, Any], sha: str, actor=None) -> bool:
-    """The upload (in `completing`) is now the object version in `result`: record it, audit
-    it and queue its verification. False when it was no longer completing."""
-    changed = Upload.objects.filter(pk=upload.pk, status=Upload.Status.COMPLETING).update(
+def _record_completed(
+    upload: Upload, result: dict[str, Any], sha: str, actor=None, also_from: tuple[str, ...] = ()
+) -> bool:
+    """The upload (in `completing`, or one of `also_from`) is now the object version in
+    `result`: record it, audit it and queue its verification. False when it was not."""
+    statuses = (Upload.Status.COMPLETING, *also_from)
+    changed = Upload.objects.filter(pk=upload.pk, status__in=statuses).update(
         status=Upload.Status.UPLOADED,
         version_id=result["version_id"],
         etag=result["etag"],

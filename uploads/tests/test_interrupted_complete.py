@@ -107,3 +107,21 @@ class TestInterruptedComplete:
         assert row.status == Upload.Status.FAILED and row.version_id == ""
         assert outcome() == "failed"
         assert "checksum" in complete(alice_client, up).json()["message"]
+
+    def test_a_slow_complete_taken_for_dead_still_records_what_s3_finished(
+        self, alice_client, tenants, bucket, monkeypatch, settings
+    ):
+        up = started(alice_client, tenants.project_a)
+        real_complete = s3.complete_multipart_upload
+
+        def slow_complete(*args, **kwargs):
+            # While S3 works, reconciliation decides this complete died and hands it back.
+            assert recover(settings) == 1
+            return real_complete(*args, **kwargs)
+
+        monkeypatch.setattr(s3, "complete_multipart_upload", slow_complete)
+        resp = complete(alice_client, up)
+        assert resp.status_code == 200, resp.content
+        row = Upload.objects.get(pk=up["id"])
+        assert row.status == Upload.Status.UPLOADED and row.version_id == resp.json()["version_id"]
+        assert outcome() == "handed_back"
