@@ -205,7 +205,7 @@ def run_uploader(
             sampler.sample()
         page.wait_for_timeout(100 if sampler else 500)
     total_s = time.monotonic() - t0
-    parts_s = page.evaluate("(window.uploader.manager.uploads[0].partsDoneAt - window.benchStart) / 1000")
+    parts_s = page.evaluate("(window.uploader.manager.uploads[0].timings.hashed - window.benchStart) / 1000")
     marks = page.evaluate("window.uploader.manager.uploads[0].timings")
     phases = {name: round((at - marks["start"]) / 1000, 2) for name, at in marks.items()}
     assert status == final, page.locator("li.upload-row, li.completed-row").first.inner_text()

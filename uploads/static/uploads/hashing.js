@@ -111,22 +111,19 @@ function ownBuffer(chunk) {
  * through that part (base64), and posts the bytes to `port` for shaPass. Resolves the
  * whole-file CRC64NVME (base64); `crcState` resumes from a saved whole-file CRC.
  */
-export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = null, port = null, onPart,
-  stopped = () => false, batchBytes = BATCH_BYTES, windowBytes = WINDOW_BYTES }) {
+export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = null, port, onPart,
+  batchBytes = BATCH_BYTES, windowBytes = WINDOW_BYTES }) {
   let whole = from > 1 ? crcFromBase64(crcState) : 0n;
   const part = await newCrc(hw);
   let unacked = 0;
   let drained = null;
-  if (port) {
-    port.onmessage = ({ data }) => {
-      unacked -= data.ack;
-      if (drained && unacked <= windowBytes) drained();
-    };
-  }
+  port.onmessage = ({ data }) => {
+    unacked -= data.ack;
+    if (drained && unacked <= windowBytes) drained();
+  };
   let batch = [];
   let batchSize = 0;
   const flush = async (partDone) => {
-    if (!port) return;
     port.postMessage({ chunks: batch, part: partDone }, batch.map((c) => c.buffer));
     unacked += batchSize;
     batch = [];
@@ -135,12 +132,10 @@ export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = 
     drained = null;
   };
   for (let n = from; n <= plan.partCount; n++) {
-    if (stopped()) return null;
     const r = partRange(plan, n);
     part.init();
     for await (const c of blobChunks(file.slice(r.start, r.end))) {
       part.update(c);
-      if (!port) continue;
       batch.push(ownBuffer(c));
       batchSize += c.byteLength;
       if (batchSize >= batchBytes) await flush(null);
@@ -150,7 +145,7 @@ export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = 
     onPart({ number: n, checksum, crcState: crcToBase64(whole) });
     await flush(n);
   }
-  port?.postMessage({ end: true });
+  port.postMessage({ end: true });
   return crcToBase64(whole);
 }
 

@@ -248,7 +248,6 @@ export class FileUpload extends EventTarget {
       this._mark("partsSent");
       const final = await hashed;
       this._mark("hashed");
-      this.partsDoneAt = this.timings.hashed;
       worker.stop();
       shaWorker.stop();
       await this.writer.flush();
