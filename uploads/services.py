@@ -581,9 +581,12 @@ def _claim(upload: Upload, user, to: str, **fields) -> str:
     """Move an active upload to `to` (with `fields`) by a conditional update, so two
     concurrent calls cannot both win. Returns the status it had."""
     with transaction.atomic():
-        current = (
-            Upload.objects.select_for_update().filter(pk=upload.pk).values_list("status", flat=True).first()
-        )
+        current, reason = (
+            Upload.objects.select_for_update()
+            .filter(pk=upload.pk)
+            .values_list("status", "status_reason")
+            .first()
+        ) or (None, "")
         if current in ACTIVE:
             # updated_at says since when it is `to` (update() does not touch auto_now fields).
             Upload.objects.filter(pk=upload.pk, status=current).update(
@@ -597,7 +600,6 @@ def _claim(upload: Upload, user, to: str, **fields) -> str:
         refuse("already_completing", "This upload is already being completed.", user=user, target=upload)
     if current == Upload.Status.FAILED:
         # Say why: a complete retried after a lost reply only learns the outcome here.
-        reason = Upload.objects.filter(pk=upload.pk).values_list("status_reason", flat=True).first() or ""
         message = f"This upload failed. {reason} Start a new one.".replace("  ", " ")
         refuse("upload_failed", message, user=user, target=upload)
     refuse(
