@@ -37,6 +37,20 @@ def storage(moto, settings, live_server):
 PART = re.compile(r"[?&]partNumber=(\d+)")
 
 
+def part_puts(page, event: str = "requestfinished") -> list[int]:
+    """Part numbers of the part PUTs the page makes, in order, as Chromium reports `event`
+    for them ("request" when one starts, "requestfinished" when its answer is in)."""
+    seen: list[int] = []
+
+    def on_event(request):
+        m = PART.search(request.url)
+        if request.method == "PUT" and m:
+            seen.append(int(m.group(1)))
+
+    page.on(event, on_event)
+    return seen
+
+
 def counting(page, sent: dict[int, int]) -> None:
     """Route part PUTs through a counter of body bytes per part number: what crosses the
     wire, not what the uploader says it sent."""

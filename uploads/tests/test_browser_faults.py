@@ -11,6 +11,7 @@ from uploads.tests.browser import (
     PART,
     make_file,
     open_project,
+    part_puts,
     sign_in,
     stored_sha256,
     wait_done,
@@ -74,12 +75,7 @@ def test_it_survives_aborted_parts_slowdown_and_an_expired_token(
 def test_it_waits_out_20_seconds_offline(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "offline.dmp"
     sha = make_file(path, 100 * MIB)
-    done_parts = []
-
-    page.on(
-        "requestfinished",
-        lambda r: done_parts.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None,
-    )
+    done_parts = part_puts(page)
     sign_in(page, live_server, tenants.alice)
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))

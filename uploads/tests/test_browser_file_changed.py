@@ -23,6 +23,7 @@ from uploads.tests.browser import (
     PART,
     make_file,
     open_project,
+    part_puts,
     pick_in_new_page,
     sign_in,
     stored_parts,
@@ -70,7 +71,7 @@ def upload_then_close(page, live_server, tenants, path, *, sent_parts: int, hash
     requests fail as a reset connection, and are retried with backoff). Close the page once
     those parts finished and the saved resume state (IndexedDB) holds checksums through
     part `hashed_through`."""
-    finished = []
+    finished = part_puts(page)
     let_through = []
 
     def on_part(route):
@@ -82,10 +83,6 @@ def upload_then_close(page, live_server, tenants, path, *, sent_parts: int, hash
         route.continue_()
 
     page.route(re.compile(r".*partNumber=.*"), on_part)
-    page.on(
-        "requestfinished",
-        lambda r: finished.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None,
-    )
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
     saved = None

@@ -4,12 +4,10 @@ Resume button finishes it once the connection is back, byte-identical.
 The limit is ten minutes (DEFAULT_RETRY.offlinePauseMs in retry.js); the test gives the
 page's uploader the same policy with a limit of a few seconds, through its options."""
 
-import re
-
 import pytest
 
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, open_project, sign_in, stored_sha256, wait_done
+from uploads.tests.browser import MIB, make_file, open_project, part_puts, sign_in, stored_sha256, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
@@ -35,11 +33,7 @@ def test_it_pauses_after_a_long_outage_and_resumes_on_request(
 ):
     path = tmp_path / "outage.dmp"
     sha = make_file(path, 100 * MIB + 99)
-    finished = []
-    page.on(
-        "requestfinished",
-        lambda r: finished.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None,
-    )
+    finished = part_puts(page)
     sign_in(page, live_server, tenants.alice)
     open_project(page, live_server, tenants.project_a)
     limit = page.evaluate(SHORTEN_OFFLINE_LIMIT, PAUSE_S * 1000)
@@ -84,4 +78,4 @@ def test_it_pauses_after_a_long_outage_and_resumes_on_request(
     upload = Upload.objects.get(original_name=path.name)
     assert upload.status == Upload.Status.UPLOADED
     assert stored_sha256(upload) == sha
-    assert len({int(m) for m in re.findall(r"partNumber=(\d+)", " ".join(finished))}) == upload.part_count
+    assert len(set(finished)) == upload.part_count

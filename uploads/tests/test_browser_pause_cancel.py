@@ -6,22 +6,9 @@ import pytest
 from audit.models import AuditEvent
 from uploads import s3
 from uploads.models import Upload
-from uploads.tests.browser import MIB, PART, make_file, open_project, sign_in, stored_sha256, wait_done
+from uploads.tests.browser import MIB, make_file, open_project, part_puts, sign_in, stored_sha256, wait_done
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
-
-
-def part_puts(page) -> list[int]:
-    """Part numbers of PUTs the page starts, in order."""
-    started: list[int] = []
-
-    def on_request(request):
-        m = PART.search(request.url)
-        if request.method == "PUT" and m:
-            started.append(int(m.group(1)))
-
-    page.on("request", on_request)
-    return started
 
 
 def row_status(page, status: str, timeout_ms: int = 15_000) -> None:
@@ -30,14 +17,21 @@ def row_status(page, status: str, timeout_ms: int = 15_000) -> None:
     )
 
 
-def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp_path, small_plan):
-    path = tmp_path / "paused.dmp"
-    sha = make_file(path, 80 * MIB + 5)
-    started = part_puts(page)
+def upload_a_while(page, live_server, tenants, path) -> list[int]:
+    """Start uploading `path` as alice and return once 8 MiB are sent, with the part numbers
+    of the PUTs the page starts (kept up to date)."""
+    started = part_puts(page, "request")
     sign_in(page, live_server, tenants.alice)
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
     page.wait_for_function("() => document.querySelector('li.upload-row progress')?.value > 8 * 1024 * 1024")
+    return started
+
+
+def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp_path, small_plan):
+    path = tmp_path / "paused.dmp"
+    sha = make_file(path, 80 * MIB + 5)
+    started = upload_a_while(page, live_server, tenants, path)
 
     row = page.locator("li.upload-row")
     row.get_by_role("button", name="Pause").click()
@@ -62,11 +56,7 @@ def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp
 def test_cancel_stops_the_upload_and_keeps_nothing(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "cancelled.dmp"
     make_file(path, 80 * MIB + 5)
-    started = part_puts(page)
-    sign_in(page, live_server, tenants.alice)
-    open_project(page, live_server, tenants.project_a)
-    page.set_input_files("input[data-files]", str(path))
-    page.wait_for_function("() => document.querySelector('li.upload-row progress')?.value > 8 * 1024 * 1024")
+    started = upload_a_while(page, live_server, tenants, path)
 
     row = page.locator("li.upload-row")
     row.get_by_role("button", name="Cancel").click()

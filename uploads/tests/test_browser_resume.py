@@ -10,6 +10,7 @@ from uploads.tests.browser import (
     MIB,
     make_file,
     open_project,
+    part_puts,
     pick_in_new_page,
     sign_in,
     stored_parts,
@@ -21,11 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def upload_until_then_close(page, live_server, tenants, path, stop_after_parts: int, timeout_s=120) -> None:
-    finished = []
-    page.on(
-        "requestfinished",
-        lambda r: finished.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None,
-    )
+    finished = part_puts(page)
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
     deadline_ms = timeout_s * 1000
