@@ -28,7 +28,7 @@ import pytest
 from botocore.config import Config
 
 from uploads.models import Upload
-from uploads.tests.browser import MIB, make_file, sign_in, storage  # noqa: F401
+from uploads.tests.browser import MIB, make_file, set_up_bucket, sign_in, storage  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 RESULTS = Path(__file__).parent / "results"
@@ -304,8 +304,14 @@ def run_cli(moto, bucket: str, path: Path) -> dict:
     return {"seconds": round(s, 2), "mib_s": round(path.stat().st_size / MIB / s, 1)}
 
 
+def fresh_storage(moto) -> None:
+    """An empty moto and bucket, and no uploads, between runs (moto keeps objects in RAM)."""
+    moto.reset()
+    set_up_bucket()
+    Upload.objects.all().delete()
+
+
 def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, settings):
-    from uploads import bucket as bucket_setup
     from uploads import s3
 
     bucket = s3.bucket()
@@ -330,10 +336,7 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
     make_file(half, GIB // 2)
     limited: dict = {"uplink_mib_s": UPLINK_MIB_S, "size": half.stat().st_size}
     for label, checksums in (("hashing_on", True), ("hashing_off", False)):
-        moto.reset()
-        bucket_setup.setup_storage()
-        s3.client().delete_bucket_policy(Bucket=bucket)
-        Upload.objects.all().delete()
+        fresh_storage(moto)
         run = run_uploader(
             browser, live_server, tenants, moto, half, checksums=checksums, uplink_mib_s=UPLINK_MIB_S
         )
@@ -346,10 +349,7 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
 
     # Both clients over the same shaped link to moto (tc on the loopback, root only).
     if SharedUplink.available():
-        moto.reset()
-        bucket_setup.setup_storage()
-        s3.client().delete_bucket_policy(Bucket=bucket)
-        Upload.objects.all().delete()
+        fresh_storage(moto)
         with SharedUplink(moto.port, SHARED_UPLINK_MBIT):
             up = run_uploader(browser, live_server, tenants, moto, half)
             boto = run_boto3(moto, bucket, half)
@@ -369,10 +369,7 @@ def test_uploader_benchmark(browser, live_server, moto, tenants, tmp_path, setti
 
     sizes = () if QUICK else (("memory_256_mib", 256 * MIB), ("memory_2_gib", 2 * GIB))
     for label, size in sizes:
-        moto.reset()
-        bucket_setup.setup_storage()
-        s3.client().delete_bucket_policy(Bucket=bucket)
-        Upload.objects.all().delete()
+        fresh_storage(moto)
         f = tmp_path / f"{label}.bin"
         make_file(f, size)
         out[label] = run_uploader(browser, live_server, tenants, moto, f, memory=True)

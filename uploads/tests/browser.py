@@ -26,10 +26,14 @@ def storage(moto, settings, live_server):
     settings.UPLOAD_BUCKET = "browser-uploads"
     settings.PORTAL_ORIGINS = [live_server.url]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The CORS rule, versioning etc. come from setup_storage, not a copy in the tests.
+    return set_up_bucket()
+
+
+def set_up_bucket() -> str:
+    """The bucket as setup_storage configures it (CORS rule, versioning etc., not a copy in
+    the tests), less its policy: that denies plain HTTP (aws:SecureTransport false), and the
+    moto server here only speaks HTTP."""
     bucket_setup.setup_storage()
-    # Its policy denies plain HTTP (aws:SecureTransport false), and the moto server here only
-    # speaks HTTP, so the policy has to go for anything to be stored.
     s3.client().delete_bucket_policy(Bucket=s3.bucket())
     return s3.bucket()
 
