@@ -49,6 +49,14 @@ def _started(ctx: Ctx, size: int = 9000) -> dict:
     return response.json()
 
 
+def _parts_sent(ctx: Ctx, data: bytes) -> tuple[dict, object]:
+    """An upload of `data` with every part sent, and the credentials that sent them."""
+    up = _started(ctx, len(data))
+    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
+    send_parts(creds, up, data)
+    return up, creds
+
+
 @scenario("upload.created")
 def start_an_upload(ctx: Ctx) -> None:
     _started(ctx)
@@ -77,9 +85,7 @@ def cancel_an_upload(ctx: Ctx) -> None:
 @scenario("upload.failed")
 def complete_with_the_wrong_checksum(ctx: Ctx) -> None:
     data = os.urandom(9000)
-    up = _started(ctx, len(data))
-    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
-    send_parts(creds, up, data)
+    up, _ = _parts_sent(ctx, data)
     wrong_crc = "AAAAAAAAAAA="  # well-formed, but not this file's CRC64NVME
     body = {"checksum_crc64nvme": wrong_crc, "checksum_sha256": sha256_hex(data)}
     response = post_json(ctx.client, f"/api/uploads/{up['id']}/complete", body)
@@ -160,9 +166,7 @@ def write_beside_the_portal(ctx: Ctx) -> None:
     # The credentials can PUT over a received file's key: reconciliation flags the new
     # version while they live, and the final check once they expired lists it again.
     data = os.urandom(9000)
-    up = _started(ctx, len(data))
-    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
-    send_parts(creds, up, data)
+    up, creds = _parts_sent(ctx, data)
     body = {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
     assert post_json(ctx.client, f"/api/uploads/{up['id']}/complete", body).status_code == 200
     s3.client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
@@ -258,9 +262,7 @@ def superuser_deletes_an_upload_record(ctx: Ctx) -> None:
 @scenario("upload.complete_interrupted")
 def die_while_completing(ctx: Ctx) -> None:
     data = os.urandom(9000)
-    up = _started(ctx, len(data))
-    creds = credentials_of(post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").json())
-    send_parts(creds, up, data)
+    up, _ = _parts_sent(ctx, data)
     # The web process dies between claiming the upload and asking S3 to complete it.
     services._claim(Upload.objects.get(pk=up["id"]), ctx.tenants.alice, Upload.Status.COMPLETING)
     settings = ctx.request.getfixturevalue("settings")
