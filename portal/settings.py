@@ -187,6 +187,7 @@ SOCIALACCOUNT_PROVIDERS = {
 # customers when their organisation requires it (accounts.middleware.RequireMFAMiddleware).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Upload Portal")
+MFA_FORMS = {"activate_totp": "accounts.forms.StableActivateTOTPForm"}
 
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 

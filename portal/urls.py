@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from portal import views as portal_views
 from uploads.api import api
 
 admin.site.site_header = "Upload Portal: consultants"
@@ -11,6 +12,8 @@ admin.site.site_title = "Upload Portal admin"
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    path("favicon.ico", portal_views.favicon, name="favicon"),
+    path("healthz", portal_views.healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="project_list", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

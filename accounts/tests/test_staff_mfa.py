@@ -108,3 +108,58 @@ def test_customer_of_organisation_requiring_mfa_must_set_it_up(tenants, client):
 def test_customer_of_organisation_not_requiring_mfa_goes_straight_in(tenants, client):
     client.post("/accounts/login/", {"login": "alice@acme.example", "password": TEST_PASSWORD})
     assert client.get("/projects/").status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_background_requests_and_reloads_do_not_change_the_secret_being_set_up(tenants, page, live_server):
+    # A desktop browser fetches /favicon.ico after drawing each page, with the page's cookies;
+    # headless Chromium does not always, so the page does it here as a person's browser would.
+    without_mfa(tenants.consultant)
+    password_sign_in(page, live_server.url, "consultant@example.com", next_url="/admin/")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "/accounts/2fa/totp/activate/" in page.url
+    secret = page.input_value("#authenticator_secret")
+
+    favicon = page.evaluate(
+        "async () => { const r = await fetch('/favicon.ico', {credentials: 'same-origin'});"
+        " return [r.status, r.headers.get('content-type'), r.redirected]; }"
+    )
+    assert favicon == [200, "image/x-icon", False]
+    background = page.evaluate(
+        "async () => { const r = await fetch('/projects/', {credentials: 'same-origin'});"
+        " return [r.status, r.redirected]; }"
+    )
+    assert background == [403, False]
+    page.reload()
+    assert page.input_value("#authenticator_secret") == secret
+
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "Incorrect code" not in page.content()
+    assert Authenticator.objects.filter(user=tenants.consultant, type="totp").exists()
+
+
+@pytest.mark.django_db
+def test_favicon_and_health_check_are_served_to_a_user_without_required_mfa(tenants, client):
+    without_mfa(tenants.consultant)
+    client.force_login(tenants.consultant)
+    response = client.get("/favicon.ico", headers={"Sec-Fetch-Dest": "image"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_background_request_of_a_page_is_refused_not_redirected_to_mfa_setup(tenants, client):
+    without_mfa(tenants.consultant)
+    client.force_login(tenants.consultant)
+    response = client.get("/admin/", headers={"Sec-Fetch-Dest": "image"})
+    assert response.status_code == 403
+    response = client.get("/admin/", headers={"Sec-Fetch-Dest": "document"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
