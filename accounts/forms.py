@@ -1,8 +1,8 @@
 """Forms that change how allauth behaves, plugged in through MFA_FORMS."""
 
-from django import forms
 from allauth.mfa.totp.forms import ActivateTOTPForm
 from allauth.mfa.totp.internal import auth
+from django import forms
 
 
 class StableActivateTOTPForm(ActivateTOTPForm):

@@ -44,7 +44,9 @@ class RequireMFAMiddleware:
         if not is_page_navigation(request):
             # A redirect here would make the browser load the set-up page in the background,
             # and that load would run the page's view a second time behind the person's back.
-            return HttpResponse("Set up two-factor authentication first.", status=403, content_type="text/plain")
+            return HttpResponse(
+                "Set up two-factor authentication first.", status=403, content_type="text/plain"
+            )
         messages.info(request, "Set up an authenticator app before you continue.")
         return redirect("mfa_activate_totp")
 

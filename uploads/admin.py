@@ -3,11 +3,11 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
-from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
+from portal.format import human_size
 from uploads import services
 from uploads.models import Upload, UploadProject
 
@@ -34,7 +34,7 @@ class ReadOnlyUploadInline(admin.TabularInline):
 
     @admin.display(description="Size")
     def human_size(self, obj):
-        return filesizeformat(obj.size)
+        return human_size(obj.size)
 
 
 @admin.register(UploadProject)
@@ -72,11 +72,11 @@ class UploadProjectAdmin(StaffScopedAdmin):
 
     @admin.display(description="Quota", ordering="quota_bytes")
     def quota(self, obj):
-        return filesizeformat(obj.quota_bytes)
+        return human_size(obj.quota_bytes)
 
     @admin.display(description="Used", ordering="_used")
     def used(self, obj):
-        return filesizeformat(obj._used or 0)
+        return human_size(obj._used or 0)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "notify_staff":
@@ -142,7 +142,7 @@ class UploadAdmin(StaffScopedAdmin):
 
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj):
-        return filesizeformat(obj.size)
+        return human_size(obj.size)
 
 
 # The staff "uploads in progress" page (issue 6).

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.db.models import Case, F, IntegerField, Value, When
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
+from portal.format import human_size
 from uploads.models import Notification, Upload, UploadInProgress
 
 
@@ -89,12 +89,12 @@ class UploadInProgressAdmin(StaffScopedAdmin):
 
     @admin.display(description="Done")
     def done(self, obj):
-        return f"{filesizeformat(obj.bytes_confirmed)} of {filesizeformat(obj.size)} ({obj.percent_done}%)"
+        return f"{human_size(obj.bytes_confirmed)} of {human_size(obj.size)} ({obj.percent_done}%)"
 
     @admin.display(description="Speed")
     def speed(self, obj):
         rate = speed_bytes_per_second(obj)
-        return f"{filesizeformat(rate)}/s" if rate else "–"
+        return f"{human_size(rate)}/s" if rate else "–"
 
     @admin.display(description="Time left")
     def eta(self, obj):

@@ -19,12 +19,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 import audit
+from portal.format import human_size
 from uploads import webhooks
 from uploads.leases import checkpoint
 from uploads.models import Notification, NotificationItem, Upload, UploadProject
@@ -283,7 +283,7 @@ def _file_rows(items: list[NotificationItem]) -> list[dict[str, Any]]:
                 "data": item.data,
                 "path": u.display_path,
                 "size": u.size,
-                "size_h": filesizeformat(u.size),
+                "size_h": human_size(u.size),
                 "status": verification.get_outcome_display() if verification else u.get_status_display(),
                 "ok": verification is not None and verification.outcome == "verified",
                 "reason": (verification.reason if verification else "") or u.status_reason,
@@ -324,7 +324,7 @@ def _send_email(n: Notification, items: list[NotificationItem]) -> None:
         "count": len(rows),
         "verified": sum(1 for r in rows if r["ok"]),
         "problems": sum(1 for r in rows if not r["ok"]),
-        "total_size": filesizeformat(sum(r["size"] for r in rows)),
+        "total_size": human_size(sum(r["size"] for r in rows)),
         "recipient": n.recipient,
         "portal_url": settings.PORTAL_BASE_URL.rstrip("/"),
     }

@@ -46,7 +46,7 @@ class TestProjectActivity:
         assert len(rows) == 2
         assert "Upload Portal verified" in rows[0]
         assert "alice@acme.example started uploading dump.dmp" in rows[1]
-        assert "(2.0 KB)" in rows[1]
+        assert "(2.0 KiB)" in rows[1]
         page = client.get(reverse("project_detail", args=[tenants.project_a.pk])).content.decode()
         assert "203.0.113.9" not in page
         assert "Firefox" not in page
@@ -72,7 +72,7 @@ class TestProjectActivity:
         audit.record("upload.aborted", actor=tenants.consultant, target=tenants.project_a, reason="staff")
         client.force_login(tenants.alice)
         rows = activity_rows(client, tenants.project_a)
-        assert rows and rows[0].split(" ", 4)[-1].startswith("Upload Portal cancelled")
+        assert rows and rows[0].split(" UTC ", 1)[-1].startswith("Upload Portal cancelled")
         assert "consultant@example.com" not in rows[0]
 
     def test_every_action_shown_to_customers_reads_as_words(self):

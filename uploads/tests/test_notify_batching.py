@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from audit.models import AuditEvent
+from portal.format import human_datetime
 from uploads import notifications
 from uploads.models import Notification, Upload
 from uploads.tests.bgutils import make_upload, settle
@@ -127,7 +128,7 @@ class TestContent:
         assert "123456 bytes" in receipt.body
         assert "CRC64NVME: rosUhgp5mIg=" in receipt.body
         assert "SHA-256: " + "a" * 64 in receipt.body
-        assert upload.completed_at.strftime("%Y-%m-%d %H:%M") in receipt.body
+        assert human_datetime(upload.completed_at) in receipt.body
         # Customers get no admin links.
         assert "/admin/" not in receipt.body + receipt.alternatives[0][0]
 

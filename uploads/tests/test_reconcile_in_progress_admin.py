@@ -31,8 +31,8 @@ class TestInProgressPage:
         page = client.get(URL).content.decode()
         assert page.index("stuck.dmp") < page.index("running.dmp")
         assert "finished.dmp" not in page
-        assert "50.0\xa0MB of 100.0\xa0MB (50%)" in page
-        assert "85.3\xa0KB/s" in page
+        assert "50.0 MiB of 100.0 MiB (50%)" in page
+        assert "85.3 KiB/s" in page
         assert "10 min 00 s" in page
 
     def test_consultants_see_only_their_organisations(self, client, tenants):

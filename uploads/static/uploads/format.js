@@ -1,15 +1,44 @@
-// Human-readable sizes, speeds and durations, and a moving-average speed meter.
+// Human-readable sizes, speeds, times and durations, and a moving-average speed meter.
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
+// Binary sizes, labelled as such, rounded half up to one decimal in whole-number arithmetic:
+// the same text as portal/format.py's human_size for the same number of bytes.
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function tenthsOf(n, unit) {
+  // floor((n*10 + unit/2) / unit) without float error: a double quotient can round up across
+  // a whole number near 2^53.
+  const a = n * 10 + unit / 2;
+  let t = Math.floor(a / unit);
+  if (t * unit > a) t -= 1;
+  return t;
+}
 
 export function humanSize(bytes) {
-  let v = bytes;
+  if (bytes === null || bytes === undefined || Number.isNaN(bytes)) return "—";
+  const n = Math.max(0, Math.floor(bytes));
   let i = 0;
-  while (v >= 1000 && i < UNITS.length - 1) {
-    v /= 1000;
+  while (i < UNITS.length - 1 && n >= 1024 ** (i + 1)) i++;
+  if (i === 0) return `${n} B`;
+  let tenths = tenthsOf(n, 1024 ** i);
+  if (tenths >= 10240 && i < UNITS.length - 1) {
     i++;
+    tenths = tenthsOf(n, 1024 ** i);
   }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${UNITS[i]}`;
+  return `${Math.floor(tenths / 10)}.${tenths % 10} ${UNITS[i]}`;
+}
+
+/** A speed in bytes per second, in the same units: never a raw float. */
+export function humanRate(bytesPerSecond) {
+  return `${humanSize(bytesPerSecond)}/s`;
+}
+
+/** "1 Dec 2026 21:43 UTC", as portal/format.py's human_datetime writes it. */
+export function humanDateTime(value) {
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) return "—";
+  const pad = (x) => String(x).padStart(2, "0");
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
 }
 
 export function humanDuration(seconds) {

@@ -1,11 +1,24 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { humanDuration, humanSize, SpeedMeter } from "../format.js";
+import { readFileSync } from "node:fs";
+import { humanDateTime, humanDuration, humanRate, humanSize, SpeedMeter } from "../format.js";
+
+const CASES = JSON.parse(readFileSync(new URL("../../../../portal/tests/format_cases.json", import.meta.url)));
+
+test("sizes and times are written exactly as the portal's pages and emails write them", () => {
+  for (const [size, text] of CASES.sizes) assert.equal(humanSize(size), text, `size ${size}`);
+  for (const [iso, text] of CASES.datetimes) assert.equal(humanDateTime(iso), text, iso);
+});
+
+test("a speed is never a raw float", () => {
+  assert.equal(humanRate(0.3886929228736103), "0 B/s");
+  assert.equal(humanRate(1536.7), "1.5 KiB/s");
+});
 
 test("sizes and durations read like a person would say them", () => {
   assert.equal(humanSize(512), "512 B");
-  assert.equal(humanSize(5_300_000), "5.3 MB");
-  assert.equal(humanSize(200e9), "200 GB");
+  assert.equal(humanSize(5_300_000), "5.1 MiB");
+  assert.equal(humanSize(200e9), "186.3 GiB");
   assert.equal(humanDuration(42), "42 s");
   assert.equal(humanDuration(3 * 3600 + 120), "3 h 2 min");
   assert.equal(humanDuration(NaN), "");
