@@ -271,6 +271,25 @@ def put_object(key: str, body: bytes, content_type: str = "application/octet-str
     return resp.get("VersionId") or ""
 
 
+def put_empty_object(key: str, content_type: str = "") -> dict[str, Any]:
+    """Store a zero-byte file (multipart upload needs at least one part of bytes). Asks S3 for
+    its CRC64NVME like a multipart complete does, and answers in the same shape."""
+    kwargs: dict[str, Any] = {
+        "Bucket": bucket(),
+        "Key": key,
+        "Body": b"",
+        "ContentType": content_type or "application/octet-stream",
+        "ChecksumAlgorithm": "CRC64NVME",
+    }
+    kwargs.update(_encryption_args())
+    resp = _call(client().put_object, **kwargs)
+    return {
+        "version_id": resp.get("VersionId") or "",
+        "etag": resp.get("ETag") or "",
+        "checksum_crc64nvme": resp.get("ChecksumCRC64NVME") or "",
+    }
+
+
 def get_object_bytes(key: str, version_id: str | None = None) -> bytes:
     kwargs: dict[str, Any] = {"Bucket": bucket(), "Key": key}
     if version_id:

@@ -247,10 +247,10 @@ def create_upload(
             target=project,
             name=str(name).encode("unicode_escape").decode()[:300],
         )
-    if not isinstance(size, int) or size <= 0:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         refuse(
             "invalid_size",
-            "The file is empty or its size is not a positive number.",
+            "The file's size must be a whole number of bytes, zero or more.",
             400,
             user=user,
             target=project,
@@ -283,7 +283,8 @@ def create_upload(
             user=user,
             target=project,
         )
-    part_size, part_count = plan_parts(size)
+    # A zero-byte file has no parts: the portal stores it itself (_store_empty).
+    part_size, part_count = plan_parts(size) if size else (0, 0)
     if content_type and not CONTENT_TYPE_RE.fullmatch(content_type):
         content_type = ""
     client_mtime = None
@@ -330,7 +331,7 @@ def create_upload(
     if refusal is not None:
         refuse(refusal[0], refusal[1], user=user, target=project, size=size)
 
-    if source == Upload.Source.BROWSER:
+    if source == Upload.Source.BROWSER and size:
         try:
             upload.multipart_upload_id = s3.create_multipart_upload(key, content_type)
         except s3.StorageError as exc:
@@ -355,7 +356,27 @@ def create_upload(
         source=source,
         batch_id=str(batch_id) if batch_id else None,
     )
+    if size == 0:
+        _store_empty(user, upload)
     return upload
+
+
+# SHA-256 of no bytes: the portal writes the empty object itself, so it knows this value.
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _store_empty(user, upload: Upload) -> None:
+    """Zero-byte files (folders of database exports have them) are real files: the portal puts
+    the empty object itself and records it as completed, so it is verified like any other."""
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.COMPLETING)
+    try:
+        result = s3.put_empty_object(upload.object_key, upload.content_type)
+    except s3.StorageError as exc:
+        _fail(upload, "Storage did not accept the empty file.", actor=user, code=exc.code)
+        raise UploadRefused(
+            "storage_unavailable", "File storage is not answering; please try again shortly.", 503
+        ) from None
+    _record_completed(upload, result, EMPTY_SHA256, actor=user)
 
 
 # Credentials ------------------------------------------------------------------------------

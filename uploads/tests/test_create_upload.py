@@ -84,11 +84,27 @@ class TestCreateUpload:
         resp = create(alice_client, tenants.project_a, 100)
         assert resp.status_code == 409 and resp.json()["code"] == "project_closed"
 
-    @pytest.mark.parametrize("size", [0, -1])
-    def test_it_rejects_empty_or_negative_sizes(self, alice_client, tenants, bucket, size):
+    @pytest.mark.parametrize("size", [-1])
+    def test_it_rejects_negative_or_non_number_sizes(self, alice_client, tenants, bucket, size):
         resp = create(alice_client, tenants.project_a, size)
         assert resp.status_code == 400 and resp.json()["code"] == "invalid_size"
         assert nothing_created(bucket)
+
+    def test_a_zero_byte_file_is_stored_by_the_portal_and_completed(self, alice_client, tenants, bucket):
+        resp = create(alice_client, tenants.project_a, 0, name="empty.log")
+        assert resp.status_code == 201, resp.content
+        up = resp.json()
+        assert up["status"] == "uploaded" and up["part_count"] == 0 and up["multipart_upload_id"] == ""
+        head = s3.head_object(up["key"])
+        assert head["size"] == 0
+        upload = Upload.objects.get(pk=up["id"])
+        assert upload.checksum_crc64nvme == "AAAAAAAAAAA=" and upload.checksum_sha256 == services.EMPTY_SHA256
+        assert upload.version_id == head["version_id"]
+        assert list(AuditEvent.objects.filter(target_id=up["id"]).values_list("action", flat=True).order_by("id")) == [
+            "upload.created",
+            "upload.completed",
+        ]
+        assert not s3.list_multipart_uploads("")
 
     def test_it_rejects_a_non_integer_size(self, alice_client, tenants, bucket):
         resp = post_json(
