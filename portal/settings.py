@@ -267,6 +267,9 @@ STAFF_DOWNLOAD_SECONDS = min(env.int("STAFF_DOWNLOAD_SECONDS", default=900), 900
 # /progress calls closer together than this are answered but not acted on.
 UPLOAD_PROGRESS_INTERVAL_SECONDS = env.int("UPLOAD_PROGRESS_INTERVAL_SECONDS", default=30)
 # An upload with no progress report for this long is shown as stalled.
+# How often an open project page asks for its sections again while something on it is still
+# changing (uploads in flight or being verified); four times less often when nothing is.
+PROJECT_PAGE_POLL_SECONDS = env.int("PROJECT_PAGE_POLL_SECONDS", default=10)
 UPLOAD_STALLED_AFTER_SECONDS = env.int("UPLOAD_STALLED_AFTER_SECONDS", default=900)
 # A complete still running after this is taken to have died with its web process (S3 itself
 # answers within minutes even for 5 TB); reconciliation then asks S3 what happened.

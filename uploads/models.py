@@ -206,10 +206,28 @@ class Upload(models.Model):
         return self.status in self.IN_PROGRESS
 
     @property
+    def customer_status(self) -> str:
+        """The state in a customer's words, as the project page and its live updates say it."""
+        return CUSTOMER_STATUS_WORDS.get(self.status, self.get_status_display())
+
+    @property
     def percent_done(self) -> int:
         if not self.size:
             return 0
         return min(100, int(self.bytes_confirmed * 100 / self.size))
+
+
+CUSTOMER_STATUS_WORDS = {
+    Upload.Status.CREATED: "Waiting for the first part",
+    Upload.Status.UPLOADING: "Uploading",
+    Upload.Status.STALLED: "Stopped",
+    Upload.Status.COMPLETING: "Finishing",
+    Upload.Status.UPLOADED: "Uploaded, verifying soon",
+    Upload.Status.VERIFYING: "Verifying",
+    Upload.Status.VERIFIED: "Verified",
+    Upload.Status.FAILED: "Failed",
+    Upload.Status.ABORTED: "Cancelled",
+}
 
 
 class UploadPart(models.Model):

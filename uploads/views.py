@@ -1,9 +1,21 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
 
-from uploads import services
+from uploads import selectors, services
+from uploads.models import UploadProject
 from uploads.tenancy import Tenancy
+
+# The page's sections that change while it is open, each drawn by one template from the
+# same context on load and on every refresh.
+LIVE_SECTIONS = {
+    "space": "uploads/_space.html",
+    "in_progress": "uploads/_in_progress.html",
+    "completed": "uploads/_completed.html",
+    "activity": "audit/_project_activity.html",
+}
 
 
 @login_required
@@ -13,18 +25,49 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "uploads/project_list.html", {"projects": projects})
 
 
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("activity", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
+def _live_context(project: UploadProject, activity_page: int) -> dict:
+    used = services.quota_used(project)
+    return {
+        "project": project,
+        "quota_used": used,
+        "quota_percent": min(100, int(used * 100 / project.quota_bytes)) if project.quota_bytes else 0,
+        "in_progress": selectors.in_progress_rows(project),
+        "completed": selectors.received_uploads(project),
+        "activity": selectors.activity_page(project, activity_page),
+    }
+
+
 @login_required
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     tenancy = Tenancy(request.user)
     project = tenancy.project(project_id)
-    used = services.quota_used(project)
-    ctx = {
-        "project": project,
-        "can_upload": tenancy.can_upload_to(project) and project.is_accepting_uploads(),
-        "role": tenancy.role_in(project.organization),
-        "quota_used": used,
-        "quota_percent": min(100, int(used * 100 / project.quota_bytes)) if project.quota_bytes else 0,
-        "in_progress": services.in_progress_uploads(project),
-        "completed": services.completed_uploads(project),
-    }
+    ctx = _live_context(project, _page_number(request))
+    ctx.update(
+        can_upload=tenancy.can_upload_to(project) and project.is_accepting_uploads(),
+        role=tenancy.role_in(project.organization),
+        largest_file=selectors.largest_file(project),
+        poll_seconds=selectors.live_poll_seconds(),
+    )
     return render(request, "uploads/project_detail.html", ctx)
+
+
+@require_safe
+@login_required
+def project_live(request: HttpRequest, project_id: int) -> JsonResponse:
+    """The page's changing sections, drawn again for the open page to swap in."""
+    project = Tenancy(request.user).project(project_id)
+    ctx = _live_context(project, _page_number(request))
+    sections = {name: render_to_string(template, ctx, request=request) for name, template in LIVE_SECTIONS.items()}
+    statuses = {
+        str(u.pk): {"status": u.status, "label": u.customer_status, "reason": u.status_reason}
+        for u in ctx["completed"][:200]
+    }
+    return JsonResponse(
+        {"sections": sections, "uploads": statuses, "unsettled": selectors.unsettled(project)},
+        headers={"Cache-Control": "no-store"},
+    )

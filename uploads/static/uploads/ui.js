@@ -3,15 +3,26 @@
 // leaving mid-upload. Rows are repainted on a timer, not per progress event, so hundreds of
 // queued files do not freeze the page.
 
-import { humanDuration, humanSize, SpeedMeter } from "./format.js";
+import { humanDuration, humanRate, humanSize, SpeedMeter } from "./format.js";
 import { filesFromDataTransfer } from "./drop.js";
 import { FileUpload, UploadManager } from "./uploader.js";
 
 const STATUS_TEXT = {
   queued: "Waiting", waiting: "Waiting", starting: "Preparing", uploading: "Uploading", paused: "Paused",
-  completing: "Finishing", done: "Completed", failed: "Failed", changed: "File changed", duplicate: "Already uploaded",
-  cancelled: "Cancelled",
+  completing: "Finishing", done: "Completed", failed: "Failed", refused: "Not accepted", changed: "File changed",
+  duplicate: "Already uploaded", cancelled: "Cancelled",
 };
+// Rows that are over and can be cleared from the list by the customer.
+const DISMISSIBLE = ["cancelled", "failed", "refused"];
+// Rows whose bytes no longer count in "All files".
+const OUT_OF_TOTAL = ["cancelled", "failed", "refused", "changed", "duplicate"];
+
+/** The row's detail text, without repeating what its state word already says. */
+export function detailText(status, message) {
+  const word = (STATUS_TEXT[status] || status).toLowerCase();
+  const said = (message || "").replace(/[.…]+$/, "").trim().toLowerCase();
+  return said === word || said === "" ? "" : message;
+}
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -34,7 +45,8 @@ export class UploaderUI {
     this.overall = root.querySelector("[data-overall]");
     this.overallText = root.querySelector("[data-overall-text]");
     this.completed = root.querySelector("[data-completed]");
-    this.speed = new SpeedMeter();
+    // Bytes of files finished on this page (their rows move to the completed list).
+    this.doneBytes = 0;
     this._bind();
     // Files picked before this module ran (a slow connection, a quick customer) fired their
     // `change` with no one listening: take them now.
@@ -51,12 +63,25 @@ export class UploaderUI {
   }
 
   _bind() {
+    for (const button of this.root.querySelectorAll("[data-pick]")) {
+      const input = this.root.querySelector(button.dataset.pick === "folder" ? "[data-folder]" : "[data-files]");
+      button.addEventListener("click", () => input.click());
+    }
+    // A file dropped anywhere else would be opened by the browser in this tab, ending every
+    // upload on the page.
+    window.addEventListener("dragover", (e) => e.preventDefault());
+    window.addEventListener("drop", (e) => {
+      e.preventDefault();
+      if (!e.target.closest?.("[data-dropzone]")) this.say("Drop files on the “Upload files” area to upload them.");
+    });
     const zone = this.root.querySelector("[data-dropzone]");
     zone.addEventListener("dragover", (e) => {
       e.preventDefault();
       zone.classList.add("over");
     });
-    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("dragleave", (e) => {
+      if (!zone.contains(e.relatedTarget)) zone.classList.remove("over");
+    });
     zone.addEventListener("drop", async (e) => {
       e.preventDefault();
       zone.classList.remove("over");
@@ -99,12 +124,24 @@ export class UploaderUI {
     const pause = el("button", { type: "button", class: "pause", onclick: () => this._toggle(u) }, "Pause");
     const cancel = el("button", { type: "button", class: "cancel", onclick: () => u.cancel() }, "Cancel");
     const again = el("button", { type: "button", class: "restart", hidden: "", onclick: () => this.manager.start(u, () => u.restart()) }, "Start again");
+    const dismiss = el("button", { type: "button", class: "dismiss secondary", hidden: "", "aria-label": `Dismiss ${label}`,
+      onclick: () => this._dismiss(u) }, "Dismiss");
     const li = el("li", { class: "upload-row", "data-name": label },
       el("span", { class: "name" }, label), " ", el("span", { class: "size muted" }, humanSize(u.size)),
-      bar, state, " ", detail, " ", pause, cancel, again);
-    li.refs = { bar, state, detail, pause, cancel, again, meter: new SpeedMeter() };
+      bar, state, " ", detail, " ", pause, cancel, again, dismiss);
+    li.refs = { bar, state, detail, pause, cancel, again, dismiss, meter: new SpeedMeter() };
     this.rows.set(u, li);
     this.list.append(li);
+  }
+
+  _dismiss(u) {
+    const li = this.rows.get(u);
+    const next = li.nextElementSibling?.querySelector("button:not([hidden])") || this.root.querySelector("[data-pick]");
+    li.remove();
+    this.rows.delete(u);
+    this.manager.uploads = this.manager.uploads.filter((x) => x !== u);
+    next?.focus();
+    this.paint();
   }
 
   _toggle(u) {
@@ -114,56 +151,75 @@ export class UploaderUI {
 
   _onChange(u) {
     const li = this.rows.get(u);
+    if (!li) return;
+    const before = li.dataset.status;
     li.dataset.status = u.status;
-    const { state, pause, cancel, again, detail } = li.refs;
+    const { state, pause, cancel, again, dismiss, detail } = li.refs;
     state.textContent = STATUS_TEXT[u.status] || u.status;
+    li.classList.toggle("error", ["failed", "refused", "changed"].includes(u.status));
     pause.textContent = u.status === "paused" || u.status === "failed" ? "Resume" : "Pause";
-    pause.hidden = ["done", "cancelled", "changed", "duplicate", "completing"].includes(u.status);
-    cancel.hidden = ["done", "cancelled", "completing"].includes(u.status);
+    pause.hidden = ["done", "cancelled", "changed", "duplicate", "completing", "refused"].includes(u.status);
+    cancel.hidden = ["done", "cancelled", "completing", "refused"].includes(u.status);
     again.hidden = !["changed", "duplicate"].includes(u.status);
     again.textContent = u.status === "duplicate" ? "Upload again" : "Start again";
-    if (u.message) detail.textContent = u.message;
+    dismiss.hidden = !DISMISSIBLE.includes(u.status);
+    detail.textContent = u.status === "uploading" ? detail.textContent : detailText(u.status, u.message);
     const label = u.relativePath || u.file.name;
     if (u.status === "done") {
-      detail.textContent = "";
       li.remove();
-      this.completed.append(el("li", { class: "completed-row", "data-name": label },
-        `${label} · ${humanSize(u.size)} · CRC64NVME ${u.result?.checksum_crc64nvme || u.final?.crc64nvme} · SHA-256 `,
+      this.rows.delete(u);
+      this.doneBytes += u.size;
+      const id = u.upload?.id || u.result?.id || "";
+      const verification = el("span", { class: "badge status-uploaded", "data-verification": id }, "Uploaded, verifying soon");
+      this.completed.append(el("li", { class: "completed-row", "data-name": label, "data-upload-id": id },
+        `${label} · ${humanSize(u.size)} · `, verification,
+        ` · CRC64NVME ${u.result?.checksum_crc64nvme || u.final?.crc64nvme} · SHA-256 `,
         el("code", {}, u.final?.sha256 || "")));
-      this.say(`${label} is uploaded.`);
-    } else if (["paused", "failed", "changed", "duplicate", "cancelled"].includes(u.status)) {
+      this.say(`${label} is uploaded; the portal is verifying it.`);
+      document.dispatchEvent(new CustomEvent("uploads:changed"));
+    } else if (["paused", "failed", "refused", "changed", "duplicate", "cancelled"].includes(u.status)) {
       this.say(`${label}: ${u.message || STATUS_TEXT[u.status]}`);
+      if (u.status === "cancelled") document.dispatchEvent(new CustomEvent("uploads:changed"));
+    } else if (["starting", "uploading"].includes(u.status) && ["paused", "failed"].includes(before)) {
+      this.say(`${label}: uploading again.`);
     }
     this.paint();
   }
 
   paint() {
     const now = performance.now();
-    let total = 0;
-    let done = 0;
+    const online = navigator.onLine !== false;
+    let total = this.doneBytes;
+    let done = this.doneBytes;
+    let rate = 0;
+    let sending = false;
     for (const [u, li] of this.rows) {
-      if (u.status === "cancelled") continue;
-      const b = u.status === "done" ? u.size : u.bytesDone();
+      if (OUT_OF_TOTAL.includes(u.status)) continue;
+      const b = u.bytesDone();
       total += u.size;
       done += b;
-      if (!li.isConnected) continue;
       const { bar, detail, meter } = li.refs;
       bar.value = b;
-      if (u.status === "uploading") {
-        meter.add(now, b);
-        const rate = meter.rate();
-        const left = rate > 0 ? (u.size - b) / rate : NaN;
-        detail.textContent = `${humanSize(b)} of ${humanSize(u.size)}${rate ? ` · ${humanSize(rate)}/s · ${humanDuration(left)} left` : ""}`;
-      } else {
+      if (u.status !== "uploading") {
         meter.reset();
+        continue;
       }
+      sending = true;
+      if (!online) {
+        meter.reset();
+        detail.textContent = `${humanSize(b)} of ${humanSize(u.size)} · waiting for a connection`;
+        continue;
+      }
+      meter.add(now, b);
+      const r = meter.rate();
+      rate += r;
+      detail.textContent = `${humanSize(b)} of ${humanSize(u.size)}${r ? ` · ${humanRate(r)} · ${humanDuration((u.size - b) / r)} left` : ""}`;
     }
     this.overall.max = total || 1;
     this.overall.value = done;
-    this.speed.add(now, done);
-    const rate = this.speed.rate();
-    this.overallText.textContent = total
-      ? `${humanSize(done)} of ${humanSize(total)}${rate && this.manager.active ? ` · ${humanSize(rate)}/s · ${humanDuration((total - done) / rate)} left` : ""}`
-      : "";
+    let tail = "";
+    if (sending && !online) tail = " · waiting for a connection";
+    else if (sending && rate) tail = ` · ${humanRate(rate)} · ${humanDuration((total - done) / rate)} left`;
+    this.overallText.textContent = total || this.rows.size ? `${humanSize(done)} of ${humanSize(total)}${tail}` : "";
   }
 }

@@ -52,6 +52,14 @@ class HashWorker {
   }
 }
 
+// Refusals that trying again cannot change: the file, the project or the customer's rights
+// must change first, so the row offers no Resume.
+export const PERMANENT_REFUSALS = new Set([
+  "invalid_name", "name_too_long", "reserved_name", "invalid_size", "file_too_large", "extension_not_allowed",
+  "quota_exceeded", "project_closed", "not_allowed", "not_your_upload", "invalid_checksum", "upload_aborted",
+  "upload_not_active",
+]);
+
 export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
     connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY }) {
@@ -60,7 +68,7 @@ export class FileUpload extends EventTarget {
     // to complete a browser upload without them.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
       retryPolicy });
-    // queued, starting, uploading, paused, completing, done, failed, changed, duplicate, cancelled
+    // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
     this.status = "queued";
     this.allowCopy = false; // send a file already uploaded only when the customer says so
     this.message = "";
@@ -128,6 +136,15 @@ export class FileUpload extends EventTarget {
         shaWorker = new HashWorker();
       }
       this.upload ??= await this._findOrCreate();
+      // A zero-byte file has no parts: the portal stored it when it was created.
+      if (this.upload.part_count === 0 && ["uploaded", "verifying", "verified"].includes(this.upload.status)) {
+        this.result = { id: this.upload.id, status: this.upload.status };
+        this.final = { crc64nvme: "AAAAAAAAAAA=", sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" };
+        worker?.stop();
+        shaWorker?.stop();
+        this._set("done", "");
+        return;
+      }
       // Every part was sent and hashed before: only the complete is left to ask for again.
       if (this.final) return await this._finish(this.upload.id, this.final);
       const plan = checkPlan(this.upload);
@@ -270,6 +287,9 @@ export class FileUpload extends EventTarget {
       }
       if (err instanceof UploadStopped) return this._set("paused", err.message);
       if (err instanceof AlreadyUploaded) return this._set("duplicate", err.message);
+      if ((err instanceof ApiError || err instanceof CredentialsError) && PERMANENT_REFUSALS.has(err.code)) {
+        return this._set("refused", err.message);
+      }
       if (err instanceof ApiError || err instanceof CredentialsError) {
         return this._set("failed", err.message);
       }
