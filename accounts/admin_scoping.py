@@ -11,13 +11,22 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 
 import audit
-from accounts.models import Organization
+from accounts.models import Membership, Organization
 
 
 def team_organizations(user) -> QuerySet[Organization]:
     if user.is_superuser:
         return Organization.objects.all()
     return Organization.objects.filter(account_team=user)
+
+
+def team_member_ids(user) -> list[int]:
+    """Customers in the organisations on whose account team the user is."""
+    return list(
+        Membership.objects.filter(organization__in=team_organizations(user))
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def _jsonable(value: Any) -> Any:

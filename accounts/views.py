@@ -29,8 +29,14 @@ def sso_enabled() -> bool:
 
 
 class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Password (again)", widget=forms.PasswordInput, strip=False)
+    password1 = forms.CharField(
+        label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    password2 = forms.CharField(
+        label="Password (again)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
 
     def __init__(self, *args, email: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,7 +85,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     ctx = {
         "invitation": invitation,
         "existing": existing,
-        "sso_url": _sso_url(invitation.organization.idp_hint) if sso_enabled() else "",
+        # Only where the organisation signs in through its own IdP: for the rest the button
+        # would lead to a sign-in that refuses them.
+        "sso_url": _sso_url(invitation.organization.idp_hint)
+        if sso_enabled() and invitation.organization.sso_providers
+        else "",
     }
 
     if request.user.is_authenticated:

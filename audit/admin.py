@@ -23,7 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 import audit
-from accounts.admin_scoping import team_organizations
+from accounts.admin_scoping import team_member_ids, team_organizations
 from audit import export
 from audit.catalogue import ACTIONS
 from audit.models import AuditEvent
@@ -188,9 +188,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        # Events without an organisation (e.g. a sign-in) are for superusers only.
+        # Events without an organisation (a sign-in, MFA set-up) belong to the person they
+        # are about: a consultant sees their own, and those of their organisations' customers.
         org_ids = list(team_organizations(request.user).values_list("pk", flat=True))
-        return qs.filter(organization_id__in=org_ids)
+        people = [request.user.pk, *team_member_ids(request.user)]
+        return qs.filter(
+            Q(organization_id__in=org_ids)
+            | Q(organization__isnull=True, actor_id__in=people)
+            | Q(organization__isnull=True, target_type="auth.User", target_id__in=[str(p) for p in people])
+        )
 
     def _is_staff(self, request) -> bool:
         return request.user.is_active and request.user.is_staff

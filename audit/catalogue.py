@@ -238,9 +238,10 @@ _actions: list[Action] = [
         customer_visible=True,
     ),
     Action(
-        "upload.downloaded_by_staff",
-        "A consultant downloaded a received file (presigned GET of the recorded version, "
-        "expires_in seconds).",
+        "upload.download_link_issued",
+        "A consultant was given a download link for a received file (presigned GET of the "
+        "recorded version, valid expires_in seconds); storage's own access log shows the download. Named "
+        "`upload.downloaded_by_staff` before December 2026.",
         ("uploads.services",),
         ("version_id", "expires_in"),
         UPLOADS,

@@ -979,7 +979,7 @@ def staff_download_url(staff_user, upload: Upload) -> str:
     seconds = min(settings.STAFF_DOWNLOAD_SECONDS, 900)
     url = s3.presigned_get(upload.object_key, upload.version_id, seconds, upload.original_name)
     audit.record(
-        "upload.downloaded_by_staff",
+        "upload.download_link_issued",
         actor=staff_user,
         target=upload,
         version_id=upload.version_id,

@@ -164,3 +164,29 @@ def test_consultant_invites_from_admin_and_resends_and_revokes(tenants, client, 
     assert invitation.status == "revoked"
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"invitation.created", "invitation.resent", "invitation.revoked"} <= actions
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_email_names_who_invited_them_and_the_projects(invited, tenants):
+    body = mail.outbox[0].body
+    assert "consultant@example.com has invited you to Upload Portal for Acme" in body
+    assert "Projects waiting for your files:\n- Oracle migration" in body
+    # Acme has no SSO configured here: no promise of single sign-on.
+    assert "single sign-on" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_fields_ask_for_a_new_password_and_sso_shows_only_for_sso_organisations(
+    invited, client, settings
+):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {"APPS": [{"provider_id": "cognito", "name": "SSO", "client_id": "x", "secret": "y",
+                                     "settings": {"server_url": "http://127.0.0.1:1"}}]}
+    }
+    url = link_from(mail.outbox[0]).replace("http://testserver", "")
+    html = client.get(url).content.decode()
+    assert html.count('autocomplete="new-password"') == 2
+    assert "Sign in with SSO" not in html
+    invited.organization.sso_providers = "AcmeAD"
+    invited.organization.save()
+    assert "Sign in with SSO" in client.get(url).content.decode()

@@ -59,3 +59,16 @@ class TestAuditAdminIsolation:
         response = client.get(build(name, params, foreign), follow=True)
         assert response.status_code in (200, 403, 404)
         assert SECRET_LABEL not in body(response)
+
+
+def test_a_consultant_sees_sign_ins_of_their_own_and_their_customers_but_no_one_elses(client, tenants):
+    own = audit.record("mfa.enabled", actor=tenants.consultant, target=tenants.consultant)
+    customer = audit.record("auth.login.succeeded", actor=tenants.alice, target=tenants.alice)
+    foreign = audit.record("auth.login.succeeded", actor=tenants.bob, target=tenants.bob)
+    other_staff = audit.record("auth.login.succeeded", actor=tenants.other_consultant)
+    client.force_login(tenants.consultant)
+    page = client.get(reverse("admin:audit_auditevent_changelist")).content.decode()
+    shown = {e.pk for e in (own, customer, foreign, other_staff) if f"/{e.pk}/change/" in page}
+    assert shown == {own.pk, customer.pk}
+    filtered = client.get(reverse("admin:audit_auditevent_changelist"), {"action": "auth.login.succeeded"})
+    assert f"/{customer.pk}/change/" in filtered.content.decode()

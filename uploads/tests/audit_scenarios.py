@@ -202,7 +202,7 @@ def notify_a_webhook_inside_the_network(ctx: Ctx) -> None:
     assert tasks.deliver_notification(webhook.pk) == "failed"
 
 
-@scenario("upload.downloaded_by_staff")
+@scenario("upload.download_link_issued")
 def consultant_downloads_a_file(ctx: Ctx) -> None:
     done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(5000))
     ctx.client.force_login(staff(ctx.tenants.consultant))

@@ -29,14 +29,14 @@ class TestStaffDownload:
         assert int(query["X-Amz-Expires"][0]) <= 900
         assert "dump.dmp" in query["response-content-disposition"][0]
         assert urllib.request.urlopen(url, timeout=10).read() == data
-        event = AuditEvent.objects.get(action="upload.downloaded_by_staff")
+        event = AuditEvent.objects.get(action="upload.download_link_issued")
         assert event.actor == tenants.consultant and event.data["version_id"] == done["version_id"]
 
     def test_another_teams_consultant_gets_404(self, client, alice_client, tenants, bucket):
         done = upload_fully(alice_client, tenants.project_a, os.urandom(5000))
         client.force_login(with_mfa(tenants.other_consultant))
         assert client.get(download_url(done["id"])).status_code == 404
-        assert not AuditEvent.objects.filter(action="upload.downloaded_by_staff").exists()
+        assert not AuditEvent.objects.filter(action="upload.download_link_issued").exists()
 
     def test_customers_cannot_use_it(self, alice_client, tenants, bucket):
         done = upload_fully(alice_client, tenants.project_a, os.urandom(5000))
@@ -48,4 +48,4 @@ class TestStaffDownload:
         client.force_login(with_mfa(tenants.consultant))
         resp = client.get(download_url(up["id"]), follow=True)
         assert b"Only received files can be downloaded." in resp.content
-        assert not AuditEvent.objects.filter(action="upload.downloaded_by_staff").exists()
+        assert not AuditEvent.objects.filter(action="upload.download_link_issued").exists()
