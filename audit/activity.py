@@ -49,7 +49,9 @@ def for_project(project, limit: int = 50, offset: int = 0) -> list[Activity]:
     events = list(
         AuditEvent.objects.filter(project_id=project.pk, action__in=CUSTOMER_VISIBLE_ACTIONS)
         .order_by("-id")
-        .only("created_at", "action", "actor_id", "actor_label", "target_label", "data")[offset : offset + limit]
+        .only("created_at", "action", "actor_id", "actor_label", "target_label", "data")[
+            offset : offset + limit
+        ]
     )
     # Consultants and background tasks appear as the portal, not by name.
     actor_ids = {e.actor_id for e in events if e.actor_id}

@@ -22,6 +22,7 @@ ACTIVITY_PAGE_SIZE = 20
 STORED_LOOKUPS_PER_PAGE = 20
 STORED_CACHE_SECONDS = 30
 
+
 @dataclass(frozen=True)
 class InProgressRow:
     upload: Upload
@@ -87,7 +88,9 @@ def activity_page(project: UploadProject, number: int = 1) -> ActivityPage:
 
 def unsettled(project: UploadProject) -> bool:
     """Whether anything on the page is still expected to change soon."""
-    return project.uploads.filter(status__in=(*Upload.IN_PROGRESS, Upload.Status.UPLOADED, Upload.Status.VERIFYING)).exists()
+    return project.uploads.filter(
+        status__in=(*Upload.IN_PROGRESS, Upload.Status.UPLOADED, Upload.Status.VERIFYING)
+    ).exists()
 
 
 def live_poll_seconds() -> int:

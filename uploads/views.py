@@ -62,7 +62,9 @@ def project_live(request: HttpRequest, project_id: int) -> JsonResponse:
     """The page's changing sections, drawn again for the open page to swap in."""
     project = Tenancy(request.user).project(project_id)
     ctx = _live_context(project, _page_number(request))
-    sections = {name: render_to_string(template, ctx, request=request) for name, template in LIVE_SECTIONS.items()}
+    sections = {
+        name: render_to_string(template, ctx, request=request) for name, template in LIVE_SECTIONS.items()
+    }
     statuses = {
         str(u.pk): {"status": u.status, "label": u.customer_status, "reason": u.status_reason}
         for u in ctx["completed"][:200]

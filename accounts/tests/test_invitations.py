@@ -180,8 +180,17 @@ def test_password_fields_ask_for_a_new_password_and_sso_shows_only_for_sso_organ
     invited, client, settings
 ):
     settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {"APPS": [{"provider_id": "cognito", "name": "SSO", "client_id": "x", "secret": "y",
-                                     "settings": {"server_url": "http://127.0.0.1:1"}}]}
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "cognito",
+                    "name": "SSO",
+                    "client_id": "x",
+                    "secret": "y",
+                    "settings": {"server_url": "http://127.0.0.1:1"},
+                }
+            ]
+        }
     }
     url = link_from(mail.outbox[0]).replace("http://testserver", "")
     html = client.get(url).content.decode()

@@ -100,7 +100,9 @@ class TestCreateUpload:
         upload = Upload.objects.get(pk=up["id"])
         assert upload.checksum_crc64nvme == "AAAAAAAAAAA=" and upload.checksum_sha256 == services.EMPTY_SHA256
         assert upload.version_id == head["version_id"]
-        assert list(AuditEvent.objects.filter(target_id=up["id"]).values_list("action", flat=True).order_by("id")) == [
+        assert list(
+            AuditEvent.objects.filter(target_id=up["id"]).values_list("action", flat=True).order_by("id")
+        ) == [
             "upload.created",
             "upload.completed",
         ]
