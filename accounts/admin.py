@@ -84,6 +84,7 @@ class OrganizationAdmin(MembershipAuditMixin, StaffScopedAdmin):
     search_fields = ["name", "slug"]
     date_hierarchy = "created_at"
     filter_horizontal = ["account_team"]
+    prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "is_active", "account_team"]}),
         ("Sign-in", {"fields": ["mfa_required", "sso_providers", "email_domains", "idp_hint"]}),

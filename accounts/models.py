@@ -121,7 +121,9 @@ class Membership(models.Model):
         VIEWER = "viewer", "Viewer (see only)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name="organisation"
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.UPLOADER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -148,7 +150,9 @@ class Invitation(models.Model):
 
     Only a hash of the token is stored: the link in the email is the only copy."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations", verbose_name="organisation"
+    )
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Membership.Role.choices, default=Membership.Role.UPLOADER)
     invited_by = models.ForeignKey(

@@ -51,6 +51,7 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     organization = models.ForeignKey(
         "accounts.Organization",
+        verbose_name="organisation",
         null=True,
         blank=True,
         on_delete=models.DO_NOTHING,

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db import models
@@ -7,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
-from portal.format import human_size
+from portal.format import human_size, parse_size
 from uploads import services
 from uploads.models import Upload, UploadProject
 
@@ -37,8 +38,47 @@ class ReadOnlyUploadInline(admin.TabularInline):
         return human_size(obj.size)
 
 
+class ByteSizeField(forms.CharField):
+    """A size typed and shown as people write it ("1.0 TiB", "500 GB"), stored in bytes."""
+
+    def prepare_value(self, value):
+        return human_size(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _https_urls(field, **kwargs):
+    # Webhooks are https only, so a URL typed without a scheme means https.
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class UploadProjectForm(forms.ModelForm):
+    quota_bytes = ByteSizeField(
+        label="Quota", help_text="Total the project may receive, e.g. 1 TiB or 500 GB."
+    )
+    max_file_size = ByteSizeField(
+        label="Largest file", help_text="Largest single file, e.g. 200 GB (S3's limit is 5 TiB)."
+    )
+
+    class Meta:
+        model = UploadProject
+        fields = "__all__"
+        formfield_callback = _https_urls
+
+
 @admin.register(UploadProject)
 class UploadProjectAdmin(StaffScopedAdmin):
+    form = UploadProjectForm
+    prepopulated_fields = {"slug": ["name"]}
     # Webhooks are https only, so a URL typed without a scheme means https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "organization", "status", "open_until", "quota", "used", "created_at"]

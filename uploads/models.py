@@ -17,7 +17,9 @@ class UploadProject(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="projects")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="projects", verbose_name="organisation"
+    )
     name = models.CharField(max_length=200)
     slug = models.CharField(
         max_length=50,
@@ -40,7 +42,9 @@ class UploadProject(models.Model):
         blank=True,
         help_text="Comma-separated, e.g. 'dmp, gz, zip'. Empty allows any file type.",
     )
-    instructions = models.TextField(blank=True, help_text="Shown to customers on the project page.")
+    instructions = models.TextField(
+        blank=True, help_text="Shown to customers on the project page as plain text; line breaks are kept."
+    )
     notify_staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

@@ -45,6 +45,9 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 CONTENT_TYPE_RE = re.compile(
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
 )
+# Database dumps and backups whose extensions browsers map to unrelated types (".dmp" is a
+# tcpdump capture to most of them): stored as plain bytes.
+OCTET_STREAM_EXTENSIONS = {"dmp", "dump", "bak", "exp", "dbf", "ora", "trc", "bin", "ckp", "arc"}
 SOURCE_IDENTITY_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 
 
@@ -141,9 +144,22 @@ def validate_name(name: str, relative_path: str) -> list[str]:
     return segments
 
 
+# Letters that Unicode does not decompose into a base letter plus accents, written as a
+# reader of the language would spell them in ASCII.
+TRANSLITERATIONS = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+        "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ł": "l", "Ł": "L",
+        "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ŧ": "t", "Ŧ": "T",
+    }
+)  # fmt: skip
+
+
 def _safe_segment(segment: str) -> str:
     # Fold accents to ASCII where Unicode allows; everything else becomes "_".
-    ascii_form = unicodedata.normalize("NFKD", segment).encode("ascii", "ignore").decode()
+    ascii_form = (
+        unicodedata.normalize("NFKD", segment.translate(TRANSLITERATIONS)).encode("ascii", "ignore").decode()
+    )
     safe = SAFE_SEGMENT_CHARS.sub("_", ascii_form)
     safe = re.sub(r"_+\.", ".", safe).strip("._") or "file"
     return safe[:80]
@@ -287,6 +303,8 @@ def create_upload(
     part_size, part_count = plan_parts(size) if size else (0, 0)
     if content_type and not CONTENT_TYPE_RE.fullmatch(content_type):
         content_type = ""
+    if name.rsplit(".", 1)[-1].lower() in OCTET_STREAM_EXTENSIONS:
+        content_type = "application/octet-stream"
     client_mtime = None
     if isinstance(last_modified, int) and 0 <= last_modified < 32503680000000:
         client_mtime = datetime.fromtimestamp(last_modified / 1000, tz=UTC)

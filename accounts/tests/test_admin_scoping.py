@@ -139,6 +139,30 @@ class TestProjectAdmin:
         assert project.key_prefix == "acme/q4-data/"
         assert project.created_by == tenants.consultant
 
+    def test_sizes_are_typed_and_shown_in_units(self, consultant_client, tenants):
+        form = {
+            "organization": tenants.org_a.pk,
+            "name": "Sized",
+            "slug": "sized",
+            "status": "open",
+            "quota_bytes": "2 TiB",
+            "grace_period_hours": 24,
+            "abandon_after_hours": 168,
+            "max_file_size": "200 GB",
+            "uploads-TOTAL_FORMS": "0",
+            "uploads-INITIAL_FORMS": "0",
+        }
+        assert consultant_client.post("/admin/uploads/uploadproject/add/", form).status_code == 302
+        project = UploadProject.objects.get(slug="sized")
+        assert (project.quota_bytes, project.max_file_size) == (2 * 1024**4, 200 * 10**9)
+        html = consultant_client.get(f"/admin/uploads/uploadproject/{project.pk}/change/").content.decode()
+        assert 'value="2.0 TiB"' in html and 'value="186.3 GiB"' in html
+        assert "Organisation" in html and "Organization" not in html
+        response = consultant_client.post(
+            "/admin/uploads/uploadproject/add/", {**form, "slug": "x", "quota_bytes": "lots"}
+        )
+        assert response.status_code == 200 and "is not a size" in response.content.decode()
+
     def test_it_refuses_a_project_in_a_foreign_organisation(self, consultant_client, tenants):
         response = consultant_client.post(
             "/admin/uploads/uploadproject/add/",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from portal.format import human_datetime, human_size
+from portal.format import human_datetime, human_size, parse_size
 
 CASES = json.loads((Path(__file__).parent / "format_cases.json").read_text())
 
@@ -32,3 +32,25 @@ def test_templates_have_the_filters_without_loading_them():
 def test_it_never_shows_a_raw_float():
     assert human_size(0.3886929228736103) == "0 B"
     assert human_size(1536.7) == "1.5 KiB"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("2048", 2048),
+        ("500 GB", 500 * 10**9),
+        ("1 TiB", 1024**4),
+        ("1.5 TB", 1_500_000_000_000),
+        ("10 MiB", 10 * 1024**2),
+        ("300.0 MiB", 314572800),
+        ("7 bytes", 7),
+    ],
+)
+def test_it_reads_sizes_as_people_type_them(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "lots", "5 XB", "-1 GB", "1e9"])
+def test_it_refuses_what_is_not_a_size(text):
+    with pytest.raises(ValueError):
+        parse_size(text)

@@ -33,6 +33,31 @@ class TestCreateUpload:
         event = AuditEvent.objects.get(action="upload.created")
         assert event.actor == tenants.alice and event.data["size"] == 9000
 
+    @pytest.mark.parametrize(
+        ("name", "tail"),
+        [
+            ("Ünïcødé.dmp", "Unicode.dmp"),
+            ("Straße Øre.csv", "Strasse_Ore.csv"),
+            ("Łódź æble.log", "Lodz_aeble.log"),
+        ],
+    )
+    def test_keys_transliterate_letters_rather_than_drop_them(
+        self, alice_client, tenants, bucket, name, tail
+    ):
+        up = create(alice_client, tenants.project_a, 10, name=name).json()
+        assert up["key"].endswith(f"/{tail}")
+        assert up["name"] == name
+
+    def test_database_dumps_are_stored_as_plain_bytes_whatever_the_browser_guessed(
+        self, alice_client, tenants, bucket
+    ):
+        up = post_json(
+            alice_client,
+            f"/api/projects/{tenants.project_a.pk}/uploads",
+            {"name": "exp_01.DMP", "size": 0, "content_type": "application/vnd.tcpdump.pcap"},
+        ).json()
+        assert s3.head_object(up["key"])["content_type"] == "application/octet-stream"
+
     def test_folder_paths_keep_their_structure_in_the_key(self, alice_client, tenants, bucket):
         up = create(
             alice_client, tenants.project_a, 10, name="x.dmp", relative_path="exports/2024 Q1/x.dmp"
