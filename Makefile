@@ -26,13 +26,19 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Install Chromium first: sudo apt-get install -y chromium" >&2; exit 1; fi; }
 
+# WEB_PORT, MOTO_PORT, IDP_PORT and PORTAL_VAR_DIR move the stack (defaults 8000, 5000, 9000, var).
+WEB_PORT ?= 8000
+MOTO_PORT ?= 5000
+export WEB_PORT MOTO_PORT
+run: export PORTAL_ORIGINS ?= http://127.0.0.1:$(WEB_PORT),http://localhost:$(WEB_PORT)
+run: export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(MOTO_PORT)
 run: install
-	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Upload Portal is starting: sign in at http://127.0.0.1:8000/"
-	@echo "  Consultants' admin:          http://127.0.0.1:8000/admin/"
+	@echo "  Upload Portal is starting: sign in at http://127.0.0.1:$(WEB_PORT)/"
+	@echo "  Consultants' admin:          http://127.0.0.1:$(WEB_PORT)/admin/"
+	@echo "  Consultants set up an authenticator app (TOTP) at their first sign-in."
 	@echo "  Stop everything with Ctrl-C."
 	@echo
 	# moto accepts any key; these keep boto3 from looking for real AWS credentials.

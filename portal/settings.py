@@ -10,10 +10,11 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
-
 env = environ.Env()
+# Where the embedded stack keeps its state (SQLite database, queue, mail, beat schedule).
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
 # A local .env is convenient for developers; the environment always wins.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -88,7 +89,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -266,10 +267,10 @@ for _name in ("UPLOAD_CREDENTIALS_SECONDS", "UPLOAD_CLI_CREDENTIALS_SECONDS"):
 STAFF_DOWNLOAD_SECONDS = min(env.int("STAFF_DOWNLOAD_SECONDS", default=900), 900)
 # /progress calls closer together than this are answered but not acted on.
 UPLOAD_PROGRESS_INTERVAL_SECONDS = env.int("UPLOAD_PROGRESS_INTERVAL_SECONDS", default=30)
-# An upload with no progress report for this long is shown as stalled.
 # How often an open project page asks for its sections again while something on it is still
 # changing (uploads in flight or being verified); four times less often when nothing is.
 PROJECT_PAGE_POLL_SECONDS = env.int("PROJECT_PAGE_POLL_SECONDS", default=10)
+# An upload with no progress report for this long is shown as stalled.
 UPLOAD_STALLED_AFTER_SECONDS = env.int("UPLOAD_STALLED_AFTER_SECONDS", default=900)
 # A complete still running after this is taken to have died with its web process (S3 itself
 # answers within minutes even for 5 TB); reconciliation then asks S3 what happened.

@@ -26,13 +26,14 @@ const port = Number.parseInt(process.env.IDP_PORT ?? '9000', 10);
 const accountsFile =
   process.env.IDP_ACCOUNTS_FILE ?? fileURLToPath(new URL('./demo-accounts.json', import.meta.url));
 
+const webPort = process.env.WEB_PORT ?? '8000';
 const defaultClients = [
   {
     client_id: 'portal-local',
     client_secret: 'portal-local-secret',
     redirect_uris: [
-      'http://127.0.0.1:8000/accounts/oidc/cognito/login/callback/',
-      'http://localhost:8000/accounts/oidc/cognito/login/callback/',
+      `http://127.0.0.1:${webPort}/accounts/oidc/cognito/login/callback/`,
+      `http://localhost:${webPort}/accounts/oidc/cognito/login/callback/`,
     ],
   },
 ];

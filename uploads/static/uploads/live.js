@@ -7,8 +7,8 @@
 const MAX_BACKOFF_MS = 5 * 60_000;
 
 export class LivePage {
-  constructor(root, { fetchFn = (...a) => globalThis.fetch(...a), doc = document, setTimer = setTimeout,
-    clearTimer = clearTimeout } = {}) {
+  constructor(root, { fetchFn = (...a) => globalThis.fetch(...a), doc = document,
+    setTimer = (fn, ms) => setTimeout(fn, ms), clearTimer = (t) => clearTimeout(t) } = {}) {
     Object.assign(this, { root, fetchFn, doc, setTimer, clearTimer });
     this.url = root.dataset.liveUrl;
     this.intervalMs = Number(root.dataset.pollSeconds || 10) * 1000;
