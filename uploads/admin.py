@@ -71,7 +71,8 @@ class UploadProjectForm(forms.ModelForm):
 
     class Meta:
         model = UploadProject
-        fields = "__all__"
+        # The admin's fieldsets choose what is shown; this form only reshapes two fields.
+        exclude: list[str] = []
         formfield_callback = _https_urls
 
 
