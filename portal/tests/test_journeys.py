@@ -92,11 +92,11 @@ def make_file(path: Path, size: int) -> str:
     return sha.hexdigest()
 
 
-def wait_mail(stack: Stack, to: str, subject_part: str, timeout: float = 60):
+def wait_mail(stack: Stack, to: str, subject_part: str, body_part: str = "", timeout: float = 60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in stack.mail_to(to):
-            if subject_part in message["Subject"]:
+            if subject_part in message["Subject"] and body_part in body_of(message):
                 return message
         time.sleep(0.5)
     raise AssertionError(f"no mail to {to} about {subject_part!r}:\n{stack.logs()}")
@@ -273,8 +273,8 @@ def test_consultant_finds_the_upload_its_checksums_the_email_downloads_it_and_au
     if "customer" not in journey.done:
         pytest.fail("the customer's journey did not finish")
     page = journey.consultant_page
-    message = wait_mail(stack, CONSULTANT, "Data Pump export")
-    assert "expdp_full.dmp" in body_of(message)
+    message = wait_mail(stack, CONSULTANT, "Data Pump export", "expdp_full.dmp")
+    assert "1 of 1 file verified" in " ".join(message["Subject"].split())
 
     page.goto(f"{stack.url}/admin/uploads/upload/?q=expdp_full")
     settle(page)
@@ -305,3 +305,80 @@ def test_consultant_finds_the_upload_its_checksums_the_email_downloads_it_and_au
     page.goto(f"{stack.url}/admin/audit/auditevent/?action=auth.login.succeeded")
     logins = page.locator("#result_list").inner_text()
     assert CONSULTANT in logins and CUSTOMER in logins
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in result["violations"]
+    ]
+
+
+def test_a_customer_uploads_with_the_keyboard_alone(stack, chromium, tmp_path):
+    page = chromium.new_context().new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{stack.url}/accounts/login/")
+    settle(page)
+    # Tab to each field, type, Enter: no mouse anywhere.
+    focused = "() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())"
+
+    def tab_to(target: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(focused) == target:
+                return
+        raise AssertionError(f"Tab never reached {target!r}")
+
+    tab_to("id_login")
+    page.keyboard.type("alice@acme.example")
+    tab_to("id_password")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{stack.url}/projects/")
+    settle(page)
+    tab_to("Oracle migration")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/projects/\d+/$"))
+    settle(page)
+    tab_to("Choose a folder")  # both pickers are reachable
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(focused) == "Choose files"
+    path = tmp_path / "keyboard.csv"
+    make_file(path, 2048)
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(path))
+    page.locator("[data-live-section=completed] tr", has_text=path.name).get_by_text("Verified").wait_for(
+        timeout=90_000
+    )
+
+
+def test_customer_pages_pass_axe_wcag_2_1_aa(stack, chromium, tmp_path):
+    # bypass_csp: axe is injected by the test, not served by the portal.
+    page = chromium.new_context(bypass_csp=True).new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{stack.url}/accounts/login/")
+    settle(page)
+    problems = {"sign-in": axe_violations(page)}
+    page.get_by_label("Email", exact=True).fill("alice@acme.example")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    settle(page)
+    problems["projects"] = axe_violations(page)
+    page.get_by_role("link", name="Oracle migration").click()
+    settle(page)
+    path = tmp_path / "axe.csv"
+    make_file(path, 1024)
+    page.set_input_files("input[data-files]", str(path))
+    page.locator("[data-live-section=completed] tr", has_text=path.name).get_by_text("Verified").wait_for(
+        timeout=90_000
+    )
+    problems["project with uploads"] = axe_violations(page)
+    assert {k: v for k, v in problems.items() if v} == {}

@@ -66,6 +66,14 @@ export class UploaderUI {
     for (const button of this.root.querySelectorAll("[data-pick]")) {
       const input = this.root.querySelector(button.dataset.pick === "folder" ? "[data-folder]" : "[data-files]");
       button.addEventListener("click", () => input.click());
+      // Chromium opens no file chooser for a click that Enter's keydown makes (Space's, made
+      // on keyup, works): open it on Enter's keyup instead.
+      button.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") e.preventDefault();
+      });
+      button.addEventListener("keyup", (e) => {
+        if (e.key === "Enter") input.click();
+      });
     }
     // A file dropped anywhere else would be opened by the browser in this tab, ending every
     // upload on the page.
