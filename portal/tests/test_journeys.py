@@ -326,7 +326,7 @@ def test_a_customer_uploads_with_the_keyboard_alone(stack, chromium, tmp_path):
     page.goto(f"{stack.url}/accounts/login/")
     settle(page)
     # Tab to each field, type, Enter: no mouse anywhere.
-    focused = "() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim())"
+    focused = "() => { const e = document.activeElement; return e && (e.id || e.textContent.trim()); }"
 
     def tab_to(target: str, limit: int = 40) -> None:
         for _ in range(limit):
