@@ -5,24 +5,8 @@
 
 import { humanDuration, humanRate, humanSize, SpeedMeter } from "./format.js";
 import { filesFromDataTransfer } from "./drop.js";
+import { DISMISSIBLE, detailText, OUT_OF_TOTAL, STATUS_TEXT } from "./status.js";
 import { FileUpload, UploadManager } from "./uploader.js";
-
-const STATUS_TEXT = {
-  queued: "Waiting", waiting: "Waiting", starting: "Preparing", uploading: "Uploading", paused: "Paused",
-  completing: "Finishing", done: "Completed", failed: "Failed", refused: "Not accepted", changed: "File changed",
-  duplicate: "Already uploaded", cancelled: "Cancelled",
-};
-// Rows that are over and can be cleared from the list by the customer.
-const DISMISSIBLE = ["cancelled", "failed", "refused"];
-// Rows whose bytes no longer count in "All files".
-const OUT_OF_TOTAL = ["cancelled", "failed", "refused", "changed", "duplicate"];
-
-/** The row's detail text, without repeating what its state word already says. */
-export function detailText(status, message) {
-  const word = (STATUS_TEXT[status] || status).toLowerCase();
-  const said = (message || "").replace(/[.…]+$/, "").trim().toLowerCase();
-  return said === word || said === "" ? "" : message;
-}
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
