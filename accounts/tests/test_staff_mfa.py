@@ -150,7 +150,7 @@ def test_favicon_and_health_check_are_served_to_a_user_without_required_mfa(tena
     response = client.get("/favicon.ico", headers={"Sec-Fetch-Dest": "image"})
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
-    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+    assert response.content[:4] == b"\x00\x00\x01\x00"
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
