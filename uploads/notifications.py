@@ -10,6 +10,7 @@ the row was marked sent. The claim then expires and the message is sent again (a
 once, never silently lost)."""
 
 import logging
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -37,8 +38,15 @@ UNSETTLED = (*Upload.IN_PROGRESS, Upload.Status.UPLOADED, Upload.Status.VERIFYIN
 RESULT_KINDS = (Kind.STAFF_RESULTS, Kind.RECEIPT, Kind.WEBHOOK)
 
 
+BATCH_IN_GROUP = re.compile(r"batch:([0-9a-f-]{36})")
+
+
 def _group(upload: Upload) -> str:
-    return f"batch:{upload.batch_id}" if upload.batch_id else f"upload:{upload.pk}"
+    # A batch id comes from the customer's browser: two tenants can send the same one, so
+    # a batch is only ever a batch within its project.
+    if upload.batch_id:
+        return f"project:{upload.project_id}:batch:{upload.batch_id}"
+    return f"upload:{upload.pk}"
 
 
 def _queue(
@@ -60,7 +68,9 @@ def _queue(
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update()
-            .filter(kind=kind, group_key=group_key, status=Notification.Status.PENDING)
+            .filter(
+                kind=kind, group_key=group_key, project=upload.project, status=Notification.Status.PENDING
+            )
             .first()
         )
         if notification is None:
@@ -77,7 +87,7 @@ def _queue(
             except IntegrityError:
                 # Another transaction opened the group's message first: join it.
                 notification = Notification.objects.select_for_update().get(
-                    kind=kind, group_key=group_key, status=Notification.Status.PENDING
+                    kind=kind, group_key=group_key, project=upload.project, status=Notification.Status.PENDING
                 )
         elif notification.attempts == 0:
             # Wait for the rest of the batch; never past send_by.
@@ -164,11 +174,13 @@ def due_ids(limit: int = 200) -> list[int]:
 
 
 def _batch_unsettled(notification: Notification) -> bool:
-    group = notification.group_key
-    if not group.startswith("batch:"):
+    match = BATCH_IN_GROUP.search(notification.group_key)
+    if not match:
         return False
-    batch_id = group.split(":")[1]
-    return Upload.objects.filter(batch_id=batch_id, status__in=UNSETTLED).exists()
+    batch_id = match.group(1)
+    return Upload.objects.filter(
+        project_id=notification.project_id, batch_id=batch_id, status__in=UNSETTLED
+    ).exists()
 
 
 def _claim(notification_id: int) -> Notification | None:

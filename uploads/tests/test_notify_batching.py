@@ -137,3 +137,29 @@ class TestContent:
         settle(upload)
         deliver_due()
         assert f"https://portal.example/admin/uploads/upload/{upload.pk}/change/" in staff_mail()[0].body
+
+
+class TestTenancy:
+    def test_the_same_batch_id_in_two_organisations_makes_two_messages(self, tenants, quiet):
+        batch = uuid.uuid4()
+        acme = make_upload(tenants.project_a, user=tenants.alice, name="acme-ledger.dmp", batch_id=batch)
+        globex = make_upload(tenants.project_b, user=tenants.bob, name="globex-secret.dmp", batch_id=batch)
+        settle(acme)
+        settle(globex)
+        deliver_due()
+        acme_staff = [m for m in mail.outbox if "consultant@example.com" in m.to]
+        globex_staff = [m for m in mail.outbox if "other-consultant@example.com" in m.to]
+        assert len(acme_staff) == 1 and len(globex_staff) == 1
+        assert "acme-ledger.dmp" in acme_staff[0].body and "globex-secret.dmp" not in acme_staff[0].body
+        assert "globex-secret.dmp" in globex_staff[0].body and "acme-ledger.dmp" not in globex_staff[0].body
+        assert str(globex.pk) not in acme_staff[0].body
+
+    def test_a_batch_waits_only_for_its_own_projects_uploads(self, tenants, quiet):
+        batch = uuid.uuid4()
+        done = make_upload(tenants.project_a, user=tenants.alice, name="a.dmp", batch_id=batch)
+        make_upload(
+            tenants.project_b, user=tenants.bob, name="b.dmp", batch_id=batch, status=Upload.Status.UPLOADING
+        )
+        settle(done)
+        deliver_due()
+        assert len(staff_mail()) == 1
