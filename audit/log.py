@@ -9,7 +9,7 @@ from audit import chain
 from audit.catalogue import ACTIONS
 from audit.context import current_request
 from audit.models import AuditEvent
-from audit.scrub import clean_data
+from audit.scrub import clean_data, safe_text
 
 logger = logging.getLogger("audit")
 
@@ -51,14 +51,14 @@ def record(
         {
             "action": action,
             "actor_id": actor.pk if is_user else None,
-            "actor_label": (actor_label or (actor.get_username() if is_user else ""))[:255],
+            "actor_label": safe_text(actor_label or (actor.get_username() if is_user else ""))[:255],
             "ip": ctx.ip if ctx else None,
-            "user_agent": ctx.user_agent if ctx else "",
+            "user_agent": safe_text(ctx.user_agent) if ctx else "",
             "organization_id": organization.pk if organization is not None else None,
             "project_id": project.pk if project is not None else None,
             "target_type": target._meta.label if target is not None else "",
             "target_id": str(target.pk) if target is not None else "",
-            "target_label": str(target)[:255] if target is not None else "",
+            "target_label": safe_text(str(target))[:255] if target is not None else "",
             "data": clean_data(action, data),
         }
     )

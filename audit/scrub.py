@@ -33,6 +33,12 @@ _SECRET_VALUE_PATTERNS = [
 ]
 
 
+def safe_text(value: str) -> str:
+    """Text PostgreSQL can store: its text and jsonb types refuse NUL (\\u0000), which would
+    turn the refusal being audited into a lost event. Written as the visible symbol instead."""
+    return value.replace("\x00", "\u2400") if "\x00" in value else value
+
+
 def _secret_key(key: str) -> bool:
     lowered = key.lower()
     return lowered not in SAFE_KEYS and any(word in lowered for word in SECRET_KEY_WORDS)
@@ -40,11 +46,15 @@ def _secret_key(key: str) -> bool:
 
 def _scrub_value(value: Any) -> Any:
     if isinstance(value, str):
+        value = safe_text(value)
         for pattern in _SECRET_VALUE_PATTERNS:
             value = pattern.sub(REDACTED, value)
         return value
     if isinstance(value, dict):
-        return {str(k): (REDACTED if _secret_key(str(k)) else _scrub_value(v)) for k, v in value.items()}
+        return {
+            safe_text(str(k)): (REDACTED if _secret_key(str(k)) else _scrub_value(v))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [_scrub_value(v) for v in value]
     return value
@@ -56,7 +66,7 @@ def clean_data(action: str, data: dict[str, Any]) -> dict[str, Any]:
     dropped: list[str] = []
     for key, value in data.items():
         if key not in ALLOWED_FIELDS or _secret_key(key):
-            dropped.append(key)
+            dropped.append(safe_text(str(key)))
             continue
         shape = IDENTIFIER_VALUES.get(key)
         if shape is not None and isinstance(value, str) and shape.fullmatch(value):

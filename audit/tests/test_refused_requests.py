@@ -31,3 +31,26 @@ class TestRefusedRequests:
         client.force_login(tenants.alice)
         assert client.get(reverse("project_detail", args=[tenants.project_a.pk])).status_code == 200
         assert not AuditEvent.objects.filter(action="request.refused").exists()
+
+
+class TestNulBytes:
+    """PostgreSQL's text and jsonb refuse NUL: a refusal carrying one must still be audited."""
+
+    def test_a_nul_in_the_path_and_user_agent_is_refused_in_json_and_audited(self, client, tenants, settings):
+        assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "this is about PostgreSQL"
+        client.force_login(tenants.alice)
+        response = client.get("/api/uploads/%00/parts", HTTP_USER_AGENT="curl/8\x00evil")
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+        event = AuditEvent.objects.filter(action="request.refused").latest("id")
+        assert event.user_agent == "curl/8\u2400evil"
+        assert event.data["path"] == "/api/uploads/\u2400/parts"
+
+    def test_a_nul_in_data_keys_and_labels_is_stored(self, tenants):
+        import audit
+
+        event = audit.record("auth.login.failed", actor_label="a\x00b", reason="x\x00y", **{"we\x00ird": 1})
+        event.refresh_from_db()
+        assert event.actor_label == "a\u2400b"
+        assert event.data["reason"] == "x\u2400y"
+        assert event.data["_dropped"] == ["we\u2400ird"]
