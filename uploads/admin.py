@@ -62,11 +62,16 @@ def _https_urls(field, **kwargs):
 
 
 class UploadProjectForm(forms.ModelForm):
+    # Declared fields do not take the model's defaults: give them as initial values.
     quota_bytes = ByteSizeField(
-        label="Quota", help_text="Total the project may receive, e.g. 1 TiB or 500 GB."
+        label="Quota",
+        help_text="Total the project may receive, e.g. 1 TiB or 500 GB.",
+        initial=UploadProject._meta.get_field("quota_bytes").default,
     )
     max_file_size = ByteSizeField(
-        label="Largest file", help_text="Largest single file, e.g. 200 GB (S3's limit is 5 TiB)."
+        label="Largest file",
+        help_text="Largest single file, e.g. 200 GB (S3's limit is 5 TiB).",
+        initial=UploadProject._meta.get_field("max_file_size").default,
     )
 
     class Meta:

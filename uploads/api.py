@@ -1,5 +1,5 @@
 """The upload lifecycle JSON API (Django Ninja), mounted at /api/. Contract:
-docs and briefs in api-contract.md; the OpenAPI schema is served at /api/schema/.
+the OpenAPI schema served at /api/schema/ (browsable at /api/docs).
 
 Thin handlers: tenancy first (a foreign id is a 404), then one service call. Every error
 is JSON {"code", "message"}."""
@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
+from pydantic import Field
 
 import audit
 from uploads import services
@@ -24,7 +27,17 @@ from uploads.models import Upload
 from uploads.services import UploadRefused
 from uploads.tenancy import Tenancy
 
-api = NinjaAPI(
+
+class PortalAPI(NinjaAPI):
+    def create_response(self, request, data, *args, **kwargs):
+        response = super().create_response(request, data, *args, **kwargs)
+        # Every answer is about one signed-in person's uploads (keys, upload ids, secrets):
+        # no browser or proxy may keep a copy.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+api = PortalAPI(
     title="Upload Portal API",
     version="1",
     urls_namespace="api",
@@ -72,6 +85,17 @@ def not_found(request, exc):
     return _refused(request, 404, "not_found", "No such project or upload, or it is not yours to see.")
 
 
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _refused(request, 413, "body_too_large", f"The request body is larger than {limit:,} bytes.")
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request, exc):
+    return _refused(request, 400, "invalid_request", "The API takes JSON bodies, not form uploads.")
+
+
 @api.exception_handler(AuthenticationError)
 def not_signed_in(request, exc):
     return _error(request, 401, "not_authenticated", "Please sign in again.")
@@ -81,6 +105,9 @@ def not_signed_in(request, exc):
 def http_error(request, exc: HttpError):
     if exc.status_code == 403 and "CSRF" in str(exc):
         return _error(request, 403, "csrf_failed", "Your session token is missing or stale; reload the page.")
+    if exc.status_code == 400:
+        # A body that does not parse (bad JSON, a form post with no boundary).
+        return _refused(request, 400, "invalid_request", f"The request body could not be read: {exc}")
     return _error(request, exc.status_code, "error", str(exc))
 
 
@@ -96,14 +123,27 @@ def invalid(request, exc: NinjaValidationError):
 # Schemas -----------------------------------------------------------------------------
 
 
+# The schema states the bounds the server enforces, so a client generated from it refuses what
+# the server refuses. Types and lengths are checked here; the ranges the services check
+# themselves (they answer with precise codes such as invalid_size or file_too_large) are only
+# stated, through json_schema_extra.
+MAX_SIZE = 5 * 1024**4
+MAX_PARTS = 10_000
+Name = Annotated[str, Field(max_length=1024, json_schema_extra={"minLength": 1})]
+Path = Annotated[str, Field(max_length=4096)]
+Size = Annotated[int, Field(strict=True, json_schema_extra={"minimum": 0, "maximum": MAX_SIZE})]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+Crc64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{11}=$")]
+
+
 class CreateUploadIn(Schema):
-    name: str
-    relative_path: str = ""
-    size: int
-    content_type: str = ""
-    last_modified: int | None = None
+    name: Name
+    relative_path: Path = ""
+    size: Size
+    content_type: Annotated[str, Field(max_length=255)] = ""
+    last_modified: Annotated[int, Field(strict=True)] | None = None
     batch_id: uuid.UUID | None = None
-    declared_sha256: str | None = None
+    declared_sha256: Sha256 | None = None
 
 
 class UploadOut(Schema):
@@ -162,13 +202,13 @@ class PartsOut(Schema):
 
 
 class ProgressPartIn(Schema):
-    number: int
-    checksum_crc64nvme: str
+    number: Annotated[int, Field(strict=True, json_schema_extra={"minimum": 1, "maximum": MAX_PARTS})]
+    checksum_crc64nvme: Annotated[str, Field(max_length=64)]
 
 
 class ProgressIn(Schema):
-    bytes_done: int
-    parts: list[ProgressPartIn] = []
+    bytes_done: Size
+    parts: Annotated[list[ProgressPartIn], Field(max_length=MAX_PARTS)] = []
 
 
 class ProgressOut(Schema):
@@ -177,8 +217,8 @@ class ProgressOut(Schema):
 
 
 class CompleteIn(Schema):
-    checksum_crc64nvme: str | None = None
-    checksum_sha256: str | None = None
+    checksum_crc64nvme: Annotated[str, Field(max_length=64)] | None = None
+    checksum_sha256: Annotated[str, Field(max_length=64)] | None = None
 
 
 class CompleteOut(Schema):
@@ -196,9 +236,9 @@ class AbortOut(Schema):
 
 
 class CliIn(Schema):
-    name: str
-    size: int
-    declared_sha256: str | None = None
+    name: Name
+    size: Size
+    declared_sha256: Sha256 | None = None
 
 
 class CliOut(Schema):

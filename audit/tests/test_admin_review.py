@@ -27,7 +27,11 @@ class TestAdminReview:
         client.force_login(with_mfa(tenants.consultant))
         response = client.get(reverse(CHANGELIST))
         assert response.status_code == 200
+        # Sign-ins have no organisation: the consultant's own and their customer's are
+        # theirs to see.
         assert shown(response) == [
+            "auth.login.succeeded:consultant@example.com",
+            "auth.login.succeeded:alice@acme.example",
             "upload.created:alice@acme.example",
             "membership.added:consultant@example.com",
         ]

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-from conftest import CHROMIUM, CHROMIUM_ARGS
 from portal.format import human_size
 from portal.tests.stack import Stack, body_of
 
@@ -45,15 +44,9 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    # The session's one Chromium (conftest): Playwright's sync API allows one at a time.
+    return browser
 
 
 @pytest.fixture(scope="module")
