@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,8 +124,17 @@ class UploadProject(models.Model):
         return [e.strip().lower().lstrip(".") for e in self.allowed_extensions.split(",") if e.strip()]
 
     def is_accepting_uploads(self, now=None) -> bool:
+        """Whether a new upload may start."""
         now = now or timezone.now()
         return self.status == self.Status.OPEN and (self.open_until is None or now < self.open_until)
+
+    def lets_started_uploads_continue(self, now=None) -> bool:
+        """Whether an upload already started may go on (credentials, progress, complete): until
+        the deadline plus the grace period, and never once the project is closed."""
+        now = now or timezone.now()
+        if self.status != self.Status.OPEN:
+            return False
+        return self.open_until is None or now < self.open_until + timedelta(hours=self.grace_period_hours)
 
 
 class Upload(models.Model):

@@ -457,9 +457,12 @@ def _require_own_upload_in_open_project(user, upload: Upload, verb: str) -> None
             user=user,
             target=upload,
         )
-    if upload.project.status != UploadProject.Status.OPEN:
+    if not upload.project.lets_started_uploads_continue():
         refuse(
-            "project_closed", "This project is closed; uploads to it have stopped.", user=user, target=upload
+            "project_closed",
+            "This project is closed or past its deadline; uploads to it have stopped.",
+            user=user,
+            target=upload,
         )
 
 
@@ -549,11 +552,7 @@ def record_progress(user, upload: Upload, bytes_done: int, parts: list[dict[str,
     """Store the browser's progress and per-part checksums, at most once per interval.
     Returns (accepted, seconds until the next call is acted on). Not audited: it is
     frequent and changes no permission."""
-    require_uploader(user, upload.project)
-    if upload.uploaded_by_id != user.pk:
-        raise UploadRefused(
-            "not_your_upload", "Only the person who started this upload can continue it.", 403
-        )
+    _require_own_upload_in_open_project(user, upload, "continue")
     if upload.status not in ACTIVE:
         raise UploadRefused("upload_not_active", "This upload takes no more data.")
     if not isinstance(bytes_done, int) or not 0 <= bytes_done <= upload.size:
