@@ -711,6 +711,8 @@ def complete_upload(
             user=user,
             target=upload,
         )
+    if upload.source == Upload.Source.BROWSER and upload.declared_sha256 and sha != upload.declared_sha256:
+        _refuse_declared_mismatch(user, upload, sha)
     if upload.status in Upload.RECEIVED and (crc, sha) == (upload.checksum_crc64nvme, upload.checksum_sha256):
         # The same complete again because the first reply was lost (a dropped connection, a
         # proxy's timeout): answer as the first did. Nothing changes, so nothing is audited.
@@ -736,6 +738,26 @@ def complete_upload(
     # and handed back (recover_interrupted_complete).
     _record_completed(upload, result, sha, actor=user, also_from=ACTIVE)
     return upload
+
+
+def _refuse_declared_mismatch(user, upload: Upload, sha: str) -> None:
+    """The file the browser read is not the one the customer declared: keep none of it."""
+    if upload.status in ACTIVE and upload.multipart_upload_id:
+        try:
+            s3.abort_multipart_upload(upload.object_key, upload.multipart_upload_id)
+        except s3.StorageError as exc:
+            logger.error("aborting %s after a declared SHA-256 mismatch failed: %s", upload.pk, exc.code)
+        message = (
+            f"This file's SHA-256 ({sha}) is not the one you declared ({upload.declared_sha256}): "
+            "it is not the file you meant to send, so nothing was kept. Check the file and upload it again."
+        )
+        _fail(upload, message, actor=user, code="declared_checksum_mismatch")
+    refuse(
+        "declared_checksum_mismatch",
+        upload.status_reason or "This file's SHA-256 is not the one you declared.",
+        user=user,
+        target=upload,
+    )
 
 
 def _record_completed(

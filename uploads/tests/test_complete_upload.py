@@ -218,3 +218,31 @@ def test_two_completes_at_once_complete_once(tenants, bucket):
     assert AuditEvent.objects.filter(action="upload.completed").count() == 1
     versions = s3.list_object_versions(up["key"])
     assert len(versions) == 1
+
+
+class TestDeclaredChecksum:
+    def test_bytes_other_than_the_declared_ones_are_refused_and_nothing_is_kept(
+        self, alice_client, tenants, bucket
+    ):
+        data = os.urandom(9000)
+        up = create(alice_client, tenants.project_a, data, declared_sha256=sha256_hex(b"other bytes")).json()
+        creds = credentials_of(post_json(alice_client, f"/api/uploads/{up['id']}/credentials").json())
+        send_parts(creds, up, data)
+        response = complete(alice_client, up, data)
+        assert response.status_code == 409
+        assert response.json()["code"] == "declared_checksum_mismatch"
+        assert "not the one you declared" in response.json()["message"]
+        upload = Upload.objects.get(pk=up["id"])
+        assert upload.status == Upload.Status.FAILED and upload.checksum_sha256 == ""
+        assert not s3.list_multipart_uploads("acme/")
+        assert not s3.list_keys("acme/")
+        assert AuditEvent.objects.filter(
+            action="upload.refused", data__reason="declared_checksum_mismatch"
+        ).exists()
+
+    def test_the_declared_bytes_complete(self, alice_client, tenants, bucket):
+        data = os.urandom(9000)
+        up = create(alice_client, tenants.project_a, data, declared_sha256=sha256_hex(data).upper()).json()
+        creds = credentials_of(post_json(alice_client, f"/api/uploads/{up['id']}/credentials").json())
+        send_parts(creds, up, data)
+        assert complete(alice_client, up, data).status_code == 200
