@@ -220,6 +220,13 @@ class Upload(models.Model):
         return self.status in self.IN_PROGRESS
 
     @property
+    def checksum_claims(self) -> list:
+        """Each checksum shown for this upload and who established it (uploads.checksums)."""
+        from uploads.checksums import claims
+
+        return claims(self)
+
+    @property
     def customer_status(self) -> str:
         """The state in a customer's words, as the project page and its live updates say it."""
         return CUSTOMER_STATUS_WORDS.get(self.status, self.get_status_display())

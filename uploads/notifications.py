@@ -26,7 +26,7 @@ from django.utils import timezone
 
 import audit
 from portal.format import human_size
-from uploads import webhooks
+from uploads import checksums, webhooks
 from uploads.leases import checkpoint
 from uploads.models import Notification, NotificationItem, Upload, UploadProject
 
@@ -288,6 +288,7 @@ def _file_rows(items: list[NotificationItem]) -> list[dict[str, Any]]:
     for item in items:
         u = item.upload
         verification = getattr(u, "verification", None)
+        claims = checksums.claims(u)
         rows.append(
             {
                 "upload": u,
@@ -299,10 +300,9 @@ def _file_rows(items: list[NotificationItem]) -> list[dict[str, Any]]:
                 "status": verification.get_outcome_display() if verification else u.get_status_display(),
                 "ok": verification is not None and verification.outcome == "verified",
                 "reason": (verification.reason if verification else "") or u.status_reason,
-                "crc64nvme": u.checksum_crc64nvme or (verification.object_crc64nvme if verification else ""),
-                "sha256": (verification.object_sha256 if verification else "")
-                or u.checksum_sha256
-                or u.declared_sha256,
+                "checksums": claims,
+                "crc64nvme": next((c.value for c in claims if c.algorithm == "CRC64NVME"), ""),
+                "sha256": next((c.value for c in claims if c.algorithm == "SHA-256"), ""),
                 "completed_at": u.completed_at,
                 "verified_at": verification.checked_at if verification else u.verified_at,
                 "admin_url": settings.PORTAL_BASE_URL.rstrip("/")
