@@ -363,9 +363,10 @@ _actions: list[Action] = [
     Action(
         "request.refused",
         "A request was refused before any rule ran: another tenant's or an unknown id (pages "
-        "via audit.context, the JSON API via uploads.api), a forbidden page, or API input that "
-        "does not parse. The code, status and path say which.",
-        ("audit.context", "uploads.api"),
+        "via audit.context, the JSON API via uploads.api), a forbidden page, API input that "
+        "does not parse, or a failed CSRF check (portal.views, at most 10 a minute per address). "
+        "The code, status and path say which.",
+        ("audit.context", "uploads.api", "portal.views"),
         ("code", "message", "method", "path", "status"),
         REFUSED,
     ),

@@ -4,10 +4,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf as csrf_views
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
+
+import audit
+from portal.net import client_ip
 
 
 @require_safe
@@ -26,3 +31,34 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001 (any database failure means unhealthy)
         return JsonResponse({"status": "unhealthy", "database": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+# At most this many CSRF failures a minute are audited per client address, so a flood of
+# forged posts cannot fill the log; the rest are still refused.
+CSRF_AUDITS_PER_MINUTE = 10
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF refusal, audited (rate-limited per address) and in JSON for the API."""
+    key = f"audit:csrf:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    if count <= CSRF_AUDITS_PER_MINUTE:
+        audit.record(
+            "request.refused",
+            actor=request.user if hasattr(request, "user") else None,
+            code="csrf_failed",
+            message=reason[:200],
+            status=403,
+            method=request.method,
+            path=request.path[:500],
+        )
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "csrf_failed", "message": "Your session token is missing or stale; reload the page."},
+            status=403,
+        )
+    return csrf_views.csrf_failure(request, reason=reason)
