@@ -104,7 +104,8 @@ def not_signed_in(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     if exc.status_code == 403 and "CSRF" in str(exc):
-        return _refused(request, 403, "csrf_failed", "Your session token is missing or stale; reload the page.")
+        # Already audited by CSRF_FAILURE_VIEW, which ninja's CSRF check runs.
+        return _error(request, 403, "csrf_failed", "Your session token is missing or stale; reload the page.")
     if exc.status_code == 400:
         # A body that does not parse (bad JSON, a form post with no boundary).
         return _refused(request, 400, "invalid_request", f"The request body could not be read: {exc}")
