@@ -525,11 +525,17 @@ def uploader_role_policy() -> dict[str, Any]:
         {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{bucket()}/*"]}
     ]
     if settings.UPLOAD_KMS_KEY_ID:
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": [settings.UPLOAD_KMS_KEY_ID],
-            }
-        )
+        statements.append(kms_statement())
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def kms_statement() -> dict[str, Any]:
+    """Use of the bucket's KMS key for SSE-KMS multipart uploads (a data key per part), and
+    only by S3 in the bucket's region on the holder's behalf, never as a direct KMS call."""
+    return {
+        "Sid": "UseTheBucketKeyThroughS3",
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": settings.UPLOAD_KMS_KEY_ID,
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{settings.AWS_REGION}.amazonaws.com"}},
+    }

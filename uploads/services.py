@@ -414,15 +414,7 @@ def session_policy(key: str) -> dict[str, Any]:
         }
     ]
     if settings.UPLOAD_KMS_KEY_ID:
-        # SSE-KMS multipart uploads need a data key for each part.
-        statements.append(
-            {
-                "Sid": "UseTheBucketKey",
-                "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                "Resource": settings.UPLOAD_KMS_KEY_ID,
-            }
-        )
+        statements.append(s3.kms_statement())
     return {"Version": "2012-10-17", "Statement": statements}
 
 

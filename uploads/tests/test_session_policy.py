@@ -149,6 +149,7 @@ class TestSessionPolicy:
                 }
             ],
         }
+        via_s3 = {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
         results = simulate(
             [
                 {
@@ -157,13 +158,18 @@ class TestSessionPolicy:
                     "identityPolicies": [WIDE_ROLE_POLICY],
                     "sessionPolicy": policy,
                     "resourcePolicy": key_policy,
+                    "context": context,
                 }
-                for a, r in [
-                    ("kms:GenerateDataKey", key_arn),
-                    ("kms:Decrypt", key_arn),
-                    ("kms:Decrypt", other_key),
-                    ("kms:Encrypt", key_arn),
-                    ("kms:ScheduleKeyDeletion", key_arn),
+                for a, r, context in [
+                    ("kms:GenerateDataKey", key_arn, via_s3),
+                    ("kms:Decrypt", key_arn, via_s3),
+                    ("kms:Decrypt", other_key, via_s3),
+                    ("kms:Encrypt", key_arn, via_s3),
+                    ("kms:ScheduleKeyDeletion", key_arn, via_s3),
+                    # Called directly, or through another service, the key is refused.
+                    ("kms:Decrypt", key_arn, {}),
+                    ("kms:GenerateDataKey", key_arn, {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}),
+                    ("kms:Decrypt", key_arn, {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}),
                 ]
             ]
         )
