@@ -275,6 +275,8 @@ UPLOAD_CREDENTIALS_SECONDS = env.int("UPLOAD_CREDENTIALS_SECONDS", default=900)
 # The AWS CLI cannot refresh vended credentials mid-copy, so it gets a longer lifetime
 # (role chaining caps AssumeRole at one hour).
 UPLOAD_CLI_CREDENTIALS_SECONDS = env.int("UPLOAD_CLI_CREDENTIALS_SECONDS", default=3600)
+# The slowest copy the CLI credentials are planned for (bytes a second): 2 MiB/s.
+UPLOAD_CLI_MIN_SPEED = env.int("UPLOAD_CLI_MIN_SPEED", default=2 * 1024 * 1024)
 for _name in ("UPLOAD_CREDENTIALS_SECONDS", "UPLOAD_CLI_CREDENTIALS_SECONDS"):
     if not 900 <= vars()[_name] <= 3600:
         raise environ.ImproperlyConfigured(f"{_name} must be between 900 and 3600 seconds")

@@ -518,7 +518,34 @@ def create_cli_upload(
     upload = create_upload(
         user, project, name=name, size=size, declared_sha256=declared_sha256, source=Upload.Source.CLI
     )
-    return issue_credentials(user, upload, duration=settings.UPLOAD_CLI_CREDENTIALS_SECONDS)
+    return issue_credentials(user, upload, duration=cli_credentials_seconds(size))
+
+
+def cli_credentials_seconds(size: int) -> int:
+    """As long as the copy needs at UPLOAD_CLI_MIN_SPEED (bytes a second) plus ten minutes,
+    between STS's 15 minutes and UPLOAD_CLI_CREDENTIALS_SECONDS (at most an hour): the CLI
+    cannot refresh them, and every minute beyond the copy is a minute the key can be
+    overwritten."""
+    needed = int(size / settings.UPLOAD_CLI_MIN_SPEED) + 600
+    return max(900, min(settings.UPLOAD_CLI_CREDENTIALS_SECONDS, needed))
+
+
+def revoke_cli_credentials(upload: Upload) -> None:
+    """Once a CLI upload is received, its credentials may no longer write its key."""
+    if upload.source != Upload.Source.CLI or not upload.credentials_expire_at:
+        return
+    if upload.credentials_expire_at <= timezone.now():
+        return
+    _revoke(
+        CredentialRevocation.Kind.PREFIX,
+        upload.object_key,
+        upload.credentials_expire_at,
+        "CLI upload received",
+        actor=None,
+        target=upload,
+        prefix=upload.object_key,
+    )
+    apply_bucket_policy_safely()
 
 
 def cli_command(upload: Upload, creds: s3.Credentials) -> str:
@@ -728,7 +755,8 @@ def complete_upload(
         back_off("storage_unavailable", "File storage is not answering; please try again shortly.", 503)
     # S3 confirmed the object: record it even if a slow complete was meanwhile taken for dead
     # and handed back (recover_interrupted_complete).
-    _record_completed(upload, result, sha, actor=user, also_from=ACTIVE)
+    if _record_completed(upload, result, sha, actor=user, also_from=ACTIVE):
+        revoke_cli_credentials(upload)
     return upload
 
 

@@ -81,3 +81,37 @@ class TestCliUpload:
         assert 'id="cli-upload"' in page and f"/api/projects/{tenants.project_a.pk}/cli-credentials" in page
         client.force_login(tenants.victor)
         assert 'id="cli-upload"' not in client.get(f"/projects/{tenants.project_a.pk}/").content.decode()
+
+
+class TestCliCredentialLifetime:
+    def test_credentials_last_as_long_as_the_copy_needs_within_15_minutes_and_an_hour(self, settings):
+        from uploads.services import cli_credentials_seconds
+
+        settings.UPLOAD_CLI_MIN_SPEED = 2 * 1024 * 1024
+        assert cli_credentials_seconds(10) == 900
+        assert cli_credentials_seconds(2 * 1024**3) == 1024 + 600
+        assert cli_credentials_seconds(200 * 10**9) == 3600
+
+    def test_a_small_file_gets_short_credentials_revoked_once_received(
+        self, alice_client, tenants, bucket, tmp_path
+    ):
+        from django.utils import timezone
+
+        from uploads.models import CredentialRevocation
+
+        data = os.urandom(1000)
+        resp = post_json(
+            alice_client,
+            f"/api/projects/{tenants.project_a.pk}/cli-credentials",
+            {"name": "s.dmp", "size": 1000},
+        ).json()
+        upload = Upload.objects.get(pk=resp["upload"]["id"])
+        lifetime = (upload.credentials_expire_at - timezone.now()).total_seconds()
+        assert 800 < lifetime <= 900
+        s3.client().put_object(Bucket=bucket, Key=upload.object_key, Body=data, ChecksumAlgorithm="CRC64NVME")
+        done = post_json(
+            alice_client, f"/api/uploads/{upload.pk}/complete", {"checksum_crc64nvme": crc64nvme_b64(data)}
+        )
+        assert done.status_code == 200, done.content
+        revocation = CredentialRevocation.objects.get(kind="prefix", value=upload.object_key)
+        assert revocation.expires_at >= upload.credentials_expire_at
