@@ -102,6 +102,7 @@ class UploadProjectAdmin(StaffScopedAdmin):
             {
                 "fields": [
                     "deep_verify",
+                    "deep_verify_declared",
                     "grace_period_hours",
                     "abandon_after_hours",
                     "webhook_url",

@@ -68,6 +68,11 @@ class UploadProject(models.Model):
         help_text="Also read every byte back from storage and compare its SHA-256 with the "
         "customer's. Slower; the default metadata check already compares the full-file CRC64NVME.",
     )
+    deep_verify_declared = models.BooleanField(
+        default=False,
+        help_text="Read back every file whose SHA-256 the customer declared, and compare it with "
+        "that declared value (even when deep verification is off for other files).",
+    )
     grace_period_hours = models.PositiveIntegerField(
         default=24,
         help_text="Uploads started before the deadline may still finish for this many hours after it.",

@@ -207,7 +207,11 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         for name, value in (("browser", upload.checksum_sha256), ("declared", upload.declared_sha256))
         if value
     }
-    deep = upload.project.deep_verify or (not browser_crc and expected_sha)
+    deep = (
+        upload.project.deep_verify
+        or (upload.project.deep_verify_declared and upload.declared_sha256)
+        or (not browser_crc and expected_sha)
+    )
     if deep:
         found.method = Method.DEEP
         found.object_sha256 = sha256_of_object(

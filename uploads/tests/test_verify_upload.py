@@ -132,6 +132,16 @@ class TestDeepVerification:
         assert verification.verify(str(upload.pk)) == "failed"
         assert "the customer declared" in Upload.objects.get(pk=upload.pk).status_reason
 
+    def test_a_project_can_require_deep_verification_for_declared_files_only(self, tenants, bucket):
+        tenants.project_a.deep_verify_declared = True
+        tenants.project_a.save()
+        declared = received(tenants.project_a, tenants.alice, DATA, declared_sha256=sha256_hex(DATA))
+        plain = received(tenants.project_a, tenants.alice, DATA)
+        assert verification.verify(str(declared.pk)) == "verified"
+        assert verification.verify(str(plain.pk)) == "verified"
+        assert VerificationResult.objects.get(upload=declared).method == "deep"
+        assert VerificationResult.objects.get(upload=plain).method == "metadata"
+
     def test_ranged_reads_hash_like_hashlib(self, tenants, bucket):
         upload = received(tenants.project_a, tenants.alice, DATA)
         for chunk, parallel in [(1000, 1), (4096, 3), (len(DATA), 4), (len(DATA) * 2, 2)]:
