@@ -1,31 +1,18 @@
 """The project page's live sections: the same templates as the page, for its members only."""
 
-import uuid
-
 import pytest
 
 import audit
 from uploads.models import Upload
-
-
-def make_upload(project, user, name, status, size=1000, **fields):
-    return Upload.objects.create(
-        project=project,
-        uploaded_by=user,
-        original_name=name,
-        object_key=f"{project.key_prefix}{uuid.uuid4()}/{name}",
-        size=size,
-        part_size=size,
-        part_count=1,
-        status=status,
-        **fields,
-    )
+from uploads.tests.bgutils import make_upload
 
 
 @pytest.mark.django_db
 class TestProjectLive:
     def test_it_draws_the_sections_the_page_has_and_says_each_uploads_state(self, client, tenants):
-        up = make_upload(tenants.project_a, tenants.alice, "done.dmp", Upload.Status.VERIFYING, 2048)
+        up = make_upload(
+            tenants.project_a, user=tenants.alice, name="done.dmp", status=Upload.Status.VERIFYING, size=2048
+        )
         client.force_login(tenants.victor)
         response = client.get(f"/projects/{tenants.project_a.pk}/live")
         assert response.status_code == 200
@@ -77,7 +64,13 @@ class TestProjectLive:
         assert "<dt>Largest file</dt><dd>1.0 TiB</dd>" in page
 
     def test_folder_paths_break_at_separators(self, client, tenants):
-        make_upload(tenants.project_a, tenants.alice, "x.dmp", "verified", relative_path="exports/2026/x.dmp")
+        make_upload(
+            tenants.project_a,
+            user=tenants.alice,
+            name="x.dmp",
+            status="verified",
+            relative_path="exports/2026/x.dmp",
+        )
         client.force_login(tenants.alice)
         page = client.get(f"/projects/{tenants.project_a.pk}/").content.decode()
         assert "exports/<wbr>2026/<wbr>x.dmp" in page
@@ -87,9 +80,9 @@ class TestProjectLive:
 
         up = make_upload(
             tenants.project_a,
-            tenants.alice,
-            "big.dmp",
-            Upload.Status.UPLOADING,
+            user=tenants.alice,
+            name="big.dmp",
+            status=Upload.Status.UPLOADING,
             size=3 * 5 * 1024**2,
             bytes_confirmed=1024,
         )
