@@ -9,9 +9,12 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: install run test lint browser clean
 
+# uv (pinned, from PyPI) resolves and installs in seconds where pip took minutes here.
+UV_VERSION := 0.13.9
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	test -x $(BIN)/uv || $(BIN)/pip install -q --disable-pip-version-check uv==$(UV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
