@@ -6,14 +6,16 @@ is JSON {"code", "message"}."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import URLPattern
 from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
@@ -35,6 +37,32 @@ class PortalAPI(NinjaAPI):
         # no browser or proxy may keep a copy.
         response["Cache-Control"] = "no-store"
         return response
+
+    def _get_urls(self):
+        # Ninja answers a wrong method in plain text; the contract is JSON for every error.
+        return [
+            URLPattern(p.pattern, _json_not_allowed(p.callback), p.default_args, p.name)
+            if isinstance(p, URLPattern)
+            else p
+            for p in super()._get_urls()
+        ]
+
+
+def _json_not_allowed(view):
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response.get("Allow", "")
+            response = JsonResponse(
+                {"code": "method_not_allowed", "message": f"Use {allowed or 'another method'} here."},
+                status=405,
+            )
+            response["Allow"] = allowed
+            response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
 
 
 api = PortalAPI(
@@ -218,8 +246,16 @@ class ProgressOut(Schema):
 
 
 class CompleteIn(Schema):
-    checksum_crc64nvme: Annotated[str, Field(max_length=64)] | None = None
-    checksum_sha256: Annotated[str, Field(max_length=64)] | None = None
+    """An upload from the browser completes with both whole-file checksums; one copied with
+    the AWS CLI completes with an empty body (S3 computed its checksum)."""
+
+    # The patterns are stated, not enforced here: the service answers `invalid_checksum`.
+    checksum_crc64nvme: (
+        Annotated[str, Field(max_length=64, json_schema_extra={"pattern": r"^[A-Za-z0-9+/]{11}=$"})] | None
+    ) = None
+    checksum_sha256: (
+        Annotated[str, Field(max_length=64, json_schema_extra={"pattern": r"^[0-9a-fA-F]{64}$"})] | None
+    ) = None
 
 
 class CompleteOut(Schema):

@@ -46,6 +46,11 @@ class TestMalformedRequests:
         assert response["Content-Type"].startswith("application/json")
         assert response.json()["code"] == "invalid_request"
 
+    def test_a_wrong_method_is_refused_in_json(self, alice_client, upload_id):
+        response = alice_client.delete(f"/api/uploads/{upload_id}/parts")
+        assert_contract(response, 405, "method_not_allowed")
+        assert response["Allow"] == "GET"
+
     @pytest.mark.parametrize("size", [True, "10", 10.5])
     def test_sizes_must_be_whole_numbers_not_look_alikes(self, alice_client, tenants, bucket, size):
         response = post_json(
