@@ -218,7 +218,7 @@ def pick_up_cli_uploads() -> int:
         try:
             head = s3.head_object(upload.object_key)
         except s3.StorageError as exc:
-            if exc.code in ("404", "NoSuchKey", "NotFound"):
+            if exc.missing:
                 continue
             raise
         with transaction.atomic():
@@ -256,7 +256,7 @@ def detect_tampering(now=None) -> int:
         credentials_expire_at__gt=now,
     ).select_related("project__organization")
     for upload in live:
-        for version_id, detail in _foreign_versions(upload):
+        for version_id, detail in _written_over(upload):
             with transaction.atomic():
                 if notifications.notify_tampering(upload, version_id, detail):
                     audit.record(
@@ -268,13 +268,16 @@ def detect_tampering(now=None) -> int:
                     )
                     flagged += 1
     for upload in services.due_for_foreign_check(now).select_related("project__organization")[:500]:
-        findings = services.check_foreign_writes(upload)
+        # The one listing of the key's history in its life: only a listing shows versions
+        # written before the recorded one.
+        versions = s3.list_object_versions(upload.object_key)
+        findings = services.check_foreign_writes(upload, versions=versions)
         if not findings:
             continue
         upload.refresh_from_db()
         unseen = [
             (version_id, detail)
-            for version_id, detail in _foreign_versions(upload)
+            for version_id, detail in _foreign_versions(upload, versions)
             if not NotificationItem.objects.filter(
                 dedupe_key=f"staff:{upload.pk}:tampering:{version_id}"
             ).exists()
@@ -286,12 +289,31 @@ def detect_tampering(now=None) -> int:
     return flagged
 
 
-def _foreign_versions(upload: Upload) -> list[tuple[str, str]]:
+def _written_over(upload: Upload) -> list[tuple[str, str]]:
+    """While credentials live, each pass asks only what is current on the key (HeadObject):
+    a write or a delete after the recorded version makes something else current."""
+    recorded = upload.version_id if upload.status != Upload.Status.ABORTED else None
+    if upload.status != Upload.Status.ABORTED and not recorded:
+        return []
+    latest = s3.head_latest(upload.object_key)
+    if upload.status == Upload.Status.ABORTED:
+        if latest.exists:
+            return [(latest.version_id or "null", "An object was stored on the key of an aborted upload.")]
+        return []
+    if latest.delete_marker:
+        return [(latest.version_id or "null", "The file was deleted (a delete marker was added).")]
+    if latest.exists and latest.version_id != recorded:
+        detail = "A different version of the file was written after it was received."
+        return [(latest.version_id or "null", detail)]
+    return []
+
+
+def _foreign_versions(upload: Upload, versions: list[dict]) -> list[tuple[str, str]]:
     recorded = upload.version_id if upload.status != Upload.Status.ABORTED else None
     if upload.status != Upload.Status.ABORTED and not recorded:
         return []
     found = []
-    for version in s3.list_object_versions(upload.object_key):
+    for version in versions:
         if version["version_id"] == recorded:
             continue
         if upload.status == Upload.Status.ABORTED:

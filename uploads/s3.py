@@ -33,6 +33,13 @@ class StorageError(Exception):
     """An S3/STS call failed. `code` is S3's error code ("NoSuchUpload", ...) or
     "Unavailable" when S3 could not be reached."""
 
+    # The codes S3 answers for an object or version that is not there.
+    MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+
+    @property
+    def missing(self) -> bool:
+        return self.code in self.MISSING
+
     def __init__(self, code: str, message: str = ""):
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
@@ -89,13 +96,17 @@ def client_with(credentials: Credentials, service: str = "s3", endpoint: str | N
     )
 
 
+def _storage_error(exc: ClientError) -> StorageError:
+    err = exc.response.get("Error", {})
+    code = err.get("Code") or str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+    return StorageError(code, err.get("Message", ""))
+
+
 def _call(fn, /, **kwargs) -> Any:
     try:
         return fn(**kwargs)
     except ClientError as exc:
-        err = exc.response.get("Error", {})
-        code = err.get("Code") or str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
-        raise StorageError(code, err.get("Message", "")) from None
+        raise _storage_error(exc) from None
     except BotoCoreError as exc:
         raise StorageError("Unavailable", type(exc).__name__) from None
 
@@ -225,8 +236,39 @@ def head_object(key: str, version_id: str | None = None) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Latest:
+    """What is current on a key, from one HeadObject: an object, a delete marker or nothing.
+    `version_id` is the object's or the delete marker's."""
+
+    exists: bool
+    version_id: str
+    delete_marker: bool
+
+
+def head_latest(key: str) -> Latest:
+    """The current version of a key without listing its history: the cheap question "was
+    anything written over (or deleted from) this key?" answered by one HeadObject."""
+    try:
+        resp = client().head_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        meta = exc.response.get("ResponseMetadata", {})
+        if meta.get("HTTPStatusCode") == 404:
+            headers = meta.get("HTTPHeaders", {})
+            return Latest(
+                exists=False,
+                version_id=headers.get("x-amz-version-id", "") or "",
+                delete_marker=headers.get("x-amz-delete-marker") == "true",
+            )
+        raise _storage_error(exc) from None
+    except BotoCoreError as exc:
+        raise StorageError("Unavailable", type(exc).__name__) from None
+    return Latest(exists=True, version_id=resp.get("VersionId") or "", delete_marker=False)
+
+
 def list_object_versions(key: str) -> list[dict[str, Any]]:
-    """Every version and delete marker of exactly this key, newest first."""
+    """Every version and delete marker of exactly this key, newest first. O(versions) on S3
+    (and, on moto, a copy of every body): for questions only a history answers."""
     out: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": key}
     while True:

@@ -930,7 +930,7 @@ def _complete_cli(user, upload: Upload, crc: str, back_off) -> dict[str, Any]:
     try:
         head = s3.head_object(upload.object_key)
     except s3.StorageError as exc:
-        if exc.code not in ("404", "NoSuchKey", "NotFound"):
+        if not exc.missing:
             raise
         back_off(
             "object_missing",
@@ -999,12 +999,13 @@ def due_for_foreign_check(now: datetime | None = None) -> QuerySet[Upload]:
     )
 
 
-def check_foreign_writes(upload: Upload) -> list[str]:
+def check_foreign_writes(upload: Upload, *, versions: list[dict[str, Any]] | None = None) -> list[str]:
     """The one server-side check after the credentials expired. PutObject let the holder
     start and complete multipart uploads and PUT over the key; anything on the key other
     than the portal's own multipart upload (while in progress) and the recorded version is
     foreign: unfinished multipart uploads are aborted, extra versions are flagged (kept as
-    evidence; downloads and verification use the recorded version only)."""
+    evidence; downloads and verification use the recorded version only). `versions` is the
+    key's listing when the caller already has it."""
     key = upload.object_key
     findings: list[str] = []
     for mpu in s3.list_multipart_uploads(key):
@@ -1015,7 +1016,7 @@ def check_foreign_writes(upload: Upload) -> list[str]:
         s3.abort_multipart_upload(key, mpu["upload_id"])
         findings.append(f"aborted a multipart upload the portal did not start ({mpu['upload_id'][:16]}…)")
     recorded = upload.version_id if upload.status in Upload.RECEIVED else None
-    for version in s3.list_object_versions(key):
+    for version in s3.list_object_versions(key) if versions is None else versions:
         if version["version_id"] != recorded:
             kind = "delete marker" if version["delete_marker"] else f"{version['size']:,}-byte version"
             findings.append(f"a {kind} written outside the portal ({version['version_id']})")

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 Outcome = VerificationResult.Outcome
 Method = VerificationResult.Method
-MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NotFound"}
 
 
 class LeaseLost(Exception):
@@ -170,7 +169,7 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
     try:
         head = s3.head_object(upload.object_key, version_id=version)
     except s3.StorageError as exc:
-        if exc.code in MISSING:
+        if exc.missing:
             return Finding(
                 Outcome.FAILED,
                 Method.METADATA,
