@@ -86,8 +86,8 @@ def wait_for_http(url: str, timeout: float = 30) -> None:
 class MotoServer:
     """A moto server process on 127.0.0.1, as the portal's S3/STS/IAM endpoint."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None):
-        self.port = free_port()
+    def __init__(self, extra_env: dict[str, str] | None = None, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
         # Without this moto answers every origin with CORS headers, hiding a wrong bucket

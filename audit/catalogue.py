@@ -329,9 +329,27 @@ _actions: list[Action] = [
         "one or an object on an aborted upload's key was found while credentials lived "
         "(uploads.reconciliation: recorded_version, found_version), or the final check after "
         "they expired found foreign versions or multipart uploads (uploads.services: findings; "
-        "foreign multipart uploads aborted). Staff are told; the recorded version still counts.",
-        ("uploads.services", "uploads.reconciliation"),
+        "foreign multipart uploads aborted), or the integrity sweep found something other than "
+        "the recorded version current on the key (uploads.integrity). Staff are told; the "
+        "recorded version still counts.",
+        ("uploads.services", "uploads.reconciliation", "uploads.integrity"),
         ("findings", "reason", "detail", "recorded_version", "found_version"),
+        BACKGROUND,
+    ),
+    Action(
+        "upload.object_missing",
+        "The integrity sweep (or a staff download) found that storage no longer holds a "
+        "received file's recorded version, or holds other data there. Staff are told once; "
+        "the file shows as missing from storage and no download link is issued.",
+        ("uploads.integrity",),
+        ("version_id", "detail"),
+        BACKGROUND,
+    ),
+    Action(
+        "upload.object_restored",
+        "A file flagged as missing from storage was found again at its recorded version.",
+        ("uploads.integrity",),
+        ("version_id",),
         BACKGROUND,
     ),
     Action(

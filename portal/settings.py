@@ -325,6 +325,9 @@ TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
 # The sweep re-queues verifications and sends due notifications this often.
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=60)
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=300)
+# The integrity sweep looks at each received file's recorded version this often (one
+# HeadObject each), and at once after the local S3 came back empty.
+INTEGRITY_SWEEP_HOURS = env.float("INTEGRITY_SWEEP_HOURS", default=24)
 # Deep verification: ranged GETs of this size, this many in flight (memory is about
 # their product).
 VERIFY_CHUNK_BYTES = env.int("VERIFY_CHUNK_BYTES", default=8 * 1024 * 1024)

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
-from portal.format import human_size, parse_size
+from portal.format import human_datetime, human_size, parse_size
 from uploads import services
 from uploads.models import Upload, UploadProject
 
@@ -140,7 +140,12 @@ class UploadProjectAdmin(StaffScopedAdmin):
 class UploadAdmin(StaffScopedAdmin):
     organization_path = "project__organization"
     list_display = ["display_path", "project", "status", "human_size", "uploaded_by", "created_at"]
-    list_filter = ["status", "project__organization", "project"]
+    list_filter = [
+        "status",
+        ("missing_since", admin.EmptyFieldListFilter),
+        "project__organization",
+        "project",
+    ]
     search_fields = ["original_name", "relative_path", "object_key", "uploaded_by__email"]
     date_hierarchy = "created_at"
     list_select_related = ["project__organization", "uploaded_by"]
@@ -152,6 +157,8 @@ class UploadAdmin(StaffScopedAdmin):
     def download(self, obj):
         if obj is None or obj.status not in Upload.RECEIVED or not obj.version_id:
             return "Available once the file is received."
+        if obj.missing_since:
+            return f"Missing from storage since {human_datetime(obj.missing_since)}: {obj.status_reason}"
         url = reverse("admin:uploads_upload_download", args=[obj.pk])
         return format_html(
             '<a class="button" href="{}" rel="noreferrer">Download the received version</a> '

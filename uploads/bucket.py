@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from uploads import s3, services
+from uploads import integrity, s3, services
 
 LIFECYCLE_RULE_ID = "abort-incomplete-multipart-uploads"
 PUBLIC_ACCESS_BLOCK = {
@@ -111,6 +111,12 @@ def setup_storage(*, create_local_role: bool = False) -> list[str]:
     if not s3.bucket_exists():
         s3.create_bucket()
         changes.append(f"created bucket {s3.bucket()}")
+        # A new bucket under a database that recorded files: their data is not there (a
+        # local S3 keeps objects in memory only). Say so now rather than at the next sweep.
+        if integrity.recheck_all():
+            s3.enable_bucket_versioning()
+            missing = integrity.sweep()
+            changes.append(f"found {missing} received file(s) missing from the new bucket; staff are told")
     if s3.get_bucket_versioning() != "Enabled":
         s3.enable_bucket_versioning()
         changes.append("turned versioning on")

@@ -208,6 +208,10 @@ class Upload(models.Model):
     # When the one check for foreign writes (after the credentials expired) ran.
     foreign_checked_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # The integrity sweep's last look at the recorded version, and since when storage no
+    # longer has it (deleted behind the portal's back, or a local S3 that lost its data).
+    integrity_checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    missing_since = models.DateTimeField("missing from storage since", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -234,6 +238,8 @@ class Upload(models.Model):
     @property
     def customer_status(self) -> str:
         """The state in a customer's words, as the project page and its live updates say it."""
+        if self.missing_since and self.status in self.RECEIVED:
+            return "Missing from storage"
         return CUSTOMER_STATUS_WORDS.get(self.status, self.get_status_display())
 
     @property

@@ -150,6 +150,19 @@ def notify_tampering(upload: Upload, version_id: str, detail: str) -> bool:
     )
 
 
+def notify_missing(upload: Upload, detail: str) -> bool:
+    # Told once per recorded version, however many sweeps find it gone.
+    return _queue(
+        Kind.STAFF_TAMPERING,
+        f"project:{upload.project_id}",
+        upload,
+        "missing",
+        f"staff:{upload.pk}:missing:{upload.version_id}",
+        wait=False,
+        data={"version_id": upload.version_id, "detail": detail},
+    )
+
+
 def staff_recipients(project: UploadProject) -> list[str]:
     users = get_user_model().objects.filter(
         Q(notified_projects=project) | Q(team_organizations=project.organization_id),

@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import audit
-from uploads import leases, notifications, s3
+from uploads import integrity, leases, notifications, s3
 from uploads.models import NotificationItem, Upload, UploadProject
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ def run() -> dict[str, int]:
             ("orphan_multipart_aborted", abort_orphan_multipart_uploads),
             ("cli_picked_up", pick_up_cli_uploads),
             ("tampering", detect_tampering),
+            ("missing_from_storage", integrity.sweep),
             ("bucket_policy_written", apply_bucket_policy),
         ]
         for name, step in steps:
@@ -256,7 +257,7 @@ def detect_tampering(now=None) -> int:
         credentials_expire_at__gt=now,
     ).select_related("project__organization")
     for upload in live:
-        for version_id, detail in _written_over(upload):
+        for version_id, detail in integrity.written_over(upload):
             with transaction.atomic():
                 if notifications.notify_tampering(upload, version_id, detail):
                     audit.record(
@@ -287,25 +288,6 @@ def detect_tampering(now=None) -> int:
                 if notifications.notify_tampering(upload, "final-check", "; ".join(findings)):
                     flagged += 1
     return flagged
-
-
-def _written_over(upload: Upload) -> list[tuple[str, str]]:
-    """While credentials live, each pass asks only what is current on the key (HeadObject):
-    a write or a delete after the recorded version makes something else current."""
-    recorded = upload.version_id if upload.status != Upload.Status.ABORTED else None
-    if upload.status != Upload.Status.ABORTED and not recorded:
-        return []
-    latest = s3.head_latest(upload.object_key)
-    if upload.status == Upload.Status.ABORTED:
-        if latest.exists:
-            return [(latest.version_id or "null", "An object was stored on the key of an aborted upload.")]
-        return []
-    if latest.delete_marker:
-        return [(latest.version_id or "null", "The file was deleted (a delete marker was added).")]
-    if latest.exists and latest.version_id != recorded:
-        detail = "A different version of the file was written after it was received."
-        return [(latest.version_id or "null", detail)]
-    return []
 
 
 def _foreign_versions(upload: Upload, versions: list[dict]) -> list[tuple[str, str]]:

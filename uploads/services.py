@@ -21,7 +21,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 import audit
-from uploads import s3
+from uploads import integrity, s3
 from uploads.models import CredentialRevocation, Upload, UploadPart, UploadProject
 from uploads.tenancy import Tenancy
 
@@ -1036,6 +1036,13 @@ def staff_download_url(staff_user, upload: Upload) -> str:
     (admin) has already scoped the upload to the consultant's teams."""
     if upload.status not in Upload.RECEIVED or not upload.version_id:
         raise UploadRefused("not_received", "Only received files can be downloaded.")
+    # Storage is asked first, so a lost file is said in the portal's words (and flagged),
+    # never as S3's XML error behind a link.
+    if integrity.check_stored(upload) is not True:
+        raise UploadRefused(
+            "missing_from_storage",
+            f"This file cannot be downloaded: {upload.status_reason} Staff have been told.",
+        )
     seconds = min(settings.STAFF_DOWNLOAD_SECONDS, 900)
     url = s3.presigned_get(upload.object_key, upload.version_id, seconds, upload.original_name)
     audit.record(

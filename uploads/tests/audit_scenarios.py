@@ -175,6 +175,21 @@ def write_beside_the_portal(ctx: Ctx) -> None:
     assert services.check_foreign_writes(Upload.objects.get(pk=up["id"]))
 
 
+@scenario("upload.object_missing", "upload.object_restored")
+def lose_a_stored_file_and_find_it_again(ctx: Ctx) -> None:
+    from uploads import integrity
+
+    done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(5000))
+    upload = Upload.objects.get(pk=done["id"])
+    data = s3.get_object_bytes(upload.object_key, upload.version_id)
+    s3.delete_object_version(upload.object_key, upload.version_id)
+    assert integrity.check_stored(upload) is False
+    # Put back (as a restore from a backup would) and recorded as the version that counts.
+    restored = s3.put_object(upload.object_key, data)
+    Upload.objects.filter(pk=upload.pk).update(version_id=restored)
+    assert integrity.check_stored(Upload.objects.get(pk=upload.pk)) is True
+
+
 @scenario("project.closed_by_deadline")
 def let_a_project_pass_its_deadline(ctx: Ctx) -> None:
     project = ctx.tenants.project_a

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from uploads import reconciliation, s3, verification
 from uploads.models import Upload
-from uploads.tests.helpers import create, credentials_of, crc64nvme_b64, post_json, send_parts, sha256_hex
+from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, sha256_hex
 
 
 @pytest.fixture
