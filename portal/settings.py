@@ -308,9 +308,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
     # kombu's filesystem transport does not create its folders.
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "processed", "control", "broken"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's transport, hardened against torn and foreign queue files (portal/broker.py).
+    CELERY_BROKER_TRANSPORT = "portal.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "broken_folder": str(_queue_dir / "broken"),
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
