@@ -243,6 +243,11 @@ class Upload(models.Model):
         return CUSTOMER_STATUS_WORDS.get(self.status, self.get_status_display())
 
     @property
+    def badge(self) -> str:
+        """The CSS status key of the state the customer sees (`status-<badge>`)."""
+        return "missing" if self.missing_since and self.status in self.RECEIVED else self.status
+
+    @property
     def percent_done(self) -> int:
         if not self.size:
             return 0

@@ -55,7 +55,7 @@ class TestMissingVersion:
         s3.delete_object_version(upload.object_key, upload.version_id)
         integrity.sweep()
         page = alice_client.get(f"/projects/{tenants.project_a.pk}/").content.decode()
-        assert "Missing from storage" in page
+        assert '<span class="badge status-missing">Missing from storage</span>' in page
 
     def test_the_download_says_so_in_the_portals_words(self, client, alice_client, tenants, bucket):
         upload = received(alice_client, tenants.project_a)
