@@ -326,13 +326,12 @@ _actions: list[Action] = [
         "upload.tampering_detected",
         "Something wrote to an upload's key outside the portal: the multipart upload vanished "
         "before completion (uploads.services, at complete), a version other than the recorded "
-        "one or an object on an aborted upload's key was found while credentials lived "
-        "(uploads.reconciliation: recorded_version, found_version), or the final check after "
-        "they expired found foreign versions or multipart uploads (uploads.services: findings; "
-        "foreign multipart uploads aborted), or the integrity sweep found something other than "
-        "the recorded version current on the key (uploads.integrity). Staff are told; the "
-        "recorded version still counts.",
-        ("uploads.services", "uploads.reconciliation", "uploads.integrity"),
+        "one or an object on an aborted upload's key was current on it, asked by reconciliation "
+        "while credentials lived and by the integrity sweep afterwards (uploads.integrity: "
+        "recorded_version, found_version), or the final check after they expired found "
+        "foreign versions or multipart uploads (uploads.services: findings; foreign multipart "
+        "uploads aborted). Staff are told; the recorded version still counts.",
+        ("uploads.services", "uploads.integrity"),
         ("findings", "reason", "detail", "recorded_version", "found_version"),
         BACKGROUND,
     ),

@@ -108,18 +108,18 @@ def setup_storage(*, create_local_role: bool = False) -> list[str]:
     changes: list[str] = []
     if create_local_role and s3.ensure_local_uploader_role():
         changes.append(f"created the uploader role {settings.UPLOADER_ROLE_ARN} (local stand-in only)")
-    if not s3.bucket_exists():
+    created = not s3.bucket_exists()
+    if created:
         s3.create_bucket()
         changes.append(f"created bucket {s3.bucket()}")
-        # A new bucket under a database that recorded files: their data is not there (a
-        # local S3 keeps objects in memory only). Say so now rather than at the next sweep.
-        if integrity.recheck_all():
-            s3.enable_bucket_versioning()
-            missing = integrity.sweep()
-            changes.append(f"found {missing} received file(s) missing from the new bucket; staff are told")
     if s3.get_bucket_versioning() != "Enabled":
         s3.enable_bucket_versioning()
         changes.append("turned versioning on")
+    # A new bucket under a database that recorded files: their data is not there (a local
+    # S3 keeps objects in memory only). Say so now rather than at the next sweep.
+    if created and integrity.recheck_all():
+        missing = integrity.sweep()
+        changes.append(f"found {missing} received file(s) missing from the new bucket; staff are told")
     if not _same_cors(s3.get_bucket_cors(), desired_cors()):
         s3.put_bucket_cors(desired_cors())
         changes.append(f"set CORS for {', '.join(settings.PORTAL_ORIGINS)}")

@@ -62,7 +62,7 @@ def check_stored(upload: Upload, *, now: datetime | None = None) -> bool | None:
             else:
                 Upload.objects.filter(pk=upload.pk).update(integrity_checked_at=now)
         upload.missing_since = None
-        _report_written_over(upload)
+        report_written_over(upload)
         return True
     with transaction.atomic():
         newly = Upload.objects.filter(pk=upload.pk, missing_since__isnull=True).update(
@@ -77,9 +77,12 @@ def check_stored(upload: Upload, *, now: datetime | None = None) -> bool | None:
     return False
 
 
-def _report_written_over(upload: Upload) -> None:
-    # After the customer's credentials expired only someone with bucket access (a console
-    # click, a lifecycle rule) can write or delete here: the sweep is what notices.
+def report_written_over(upload: Upload) -> int:
+    """Tell staff (once per version) and audit anything current on the key other than the
+    recorded version. Reconciliation asks while credentials live; afterwards only someone
+    with bucket access (a console click, a lifecycle rule) can write here, and the sweep is
+    what notices. Returns how many findings were new."""
+    new = 0
     for version_id, detail in written_over(upload):
         with transaction.atomic():
             if notifications.notify_tampering(upload, version_id, detail):
@@ -90,6 +93,8 @@ def _report_written_over(upload: Upload) -> None:
                     found_version=version_id,
                     detail=detail,
                 )
+                new += 1
+    return new
 
 
 def _problem(upload: Upload) -> str | None:

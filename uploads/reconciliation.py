@@ -257,17 +257,7 @@ def detect_tampering(now=None) -> int:
         credentials_expire_at__gt=now,
     ).select_related("project__organization")
     for upload in live:
-        for version_id, detail in integrity.written_over(upload):
-            with transaction.atomic():
-                if notifications.notify_tampering(upload, version_id, detail):
-                    audit.record(
-                        "upload.tampering_detected",
-                        target=upload,
-                        recorded_version=upload.version_id,
-                        found_version=version_id,
-                        detail=detail,
-                    )
-                    flagged += 1
+        flagged += integrity.report_written_over(upload)
     for upload in services.due_for_foreign_check(now).select_related("project__organization")[:500]:
         # The one listing of the key's history in its life: only a listing shows versions
         # written before the recorded one.

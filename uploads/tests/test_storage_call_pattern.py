@@ -28,13 +28,19 @@ def s3_calls(bucket):
     events.unregister("before-call.s3", unique_id="count-s3-calls")
 
 
-def test_a_verified_upload_is_listed_once_in_its_life(alice_client, tenants, s3_calls):
+def completed(client, project):
+    """A browser upload through the API, with the credentials it was sent with."""
     data = os.urandom(9000)
-    up = create(alice_client, tenants.project_a, data).json()
-    creds = credentials_of(post_json(alice_client, f"/api/uploads/{up['id']}/credentials").json())
+    up = create(client, project, data).json()
+    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
     send_parts(creds, up, data)
     body = {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
-    assert post_json(alice_client, f"/api/uploads/{up['id']}/complete", body).status_code == 200
+    assert post_json(client, f"/api/uploads/{up['id']}/complete", body).status_code == 200
+    return up, creds
+
+
+def test_a_verified_upload_is_listed_once_in_its_life(alice_client, tenants, s3_calls):
+    up, _ = completed(alice_client, tenants.project_a)
     assert verification.verify(up["id"]) == "verified"
     # Reconciliation passes while the customer's credentials still live, then the final one.
     for _ in range(5):
@@ -47,12 +53,7 @@ def test_a_verified_upload_is_listed_once_in_its_life(alice_client, tenants, s3_
 
 
 def test_the_early_pass_still_sees_a_write_over_the_key(alice_client, tenants, s3_calls):
-    data = os.urandom(9000)
-    up = create(alice_client, tenants.project_a, data).json()
-    creds = credentials_of(post_json(alice_client, f"/api/uploads/{up['id']}/credentials").json())
-    send_parts(creds, up, data)
-    body = {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
-    post_json(alice_client, f"/api/uploads/{up['id']}/complete", body)
+    up, creds = completed(alice_client, tenants.project_a)
     s3.client_with(creds).delete_object(Bucket=s3.bucket(), Key=up["key"])
     assert reconciliation.detect_tampering() == 1
     assert s3_calls["ListObjectVersions"] == 0
