@@ -5,7 +5,6 @@ With REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -94,12 +93,13 @@ class MotoServer:
         # CORS configuration.
         env["MOTO_DISABLE_GLOBAL_CORS"] = "true"
         env.update(extra_env or {})
-        moto_bin = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+        # The same patched moto `make run` starts (portal/local_s3.py).
         self.process = subprocess.Popen(
-            [moto_bin or "moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "portal.local_s3", "-H", "127.0.0.1", "-p", str(self.port)],
+            cwd=Path(__file__).parent,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=None if os.environ.get("MOTO_DEBUG") else subprocess.DEVNULL,
         )
         wait_for_http(f"{self.url}/moto-api/")
 
