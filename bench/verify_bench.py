@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -38,9 +37,10 @@ def free_port() -> int:
 
 def start_moto() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    moto_bin = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+    # The patched local S3 the portal runs (portal/local_s3.py).
     proc = subprocess.Popen(
-        [moto_bin, "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "portal.local_s3", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
         env={**os.environ, "MOTO_DISABLE_GLOBAL_CORS": "true"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

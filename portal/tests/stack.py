@@ -49,6 +49,9 @@ class Stack:
             start_new_session=True,
         )
         self._wait_for(f"{self.url}/accounts/login/", timeout=180)
+        # The local S3 sets its bucket up just after it starts (public access blocked last);
+        # a person reading the sign-in page is slower than that, a test is not.
+        self._wait_for(f"{self.moto_url}/upload-portal?publicAccessBlock", timeout=60)
 
     def _wait_for(self, url: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
