@@ -139,7 +139,7 @@ class UploadProjectAdmin(StaffScopedAdmin):
 @admin.register(Upload)
 class UploadAdmin(StaffScopedAdmin):
     organization_path = "project__organization"
-    list_display = ["display_path", "project", "status", "human_size", "uploaded_by", "created_at"]
+    list_display = ["display_path", "project", "state", "human_size", "uploaded_by", "created_at"]
     list_filter = [
         "status",
         ("missing_since", admin.EmptyFieldListFilter),
@@ -152,6 +152,15 @@ class UploadAdmin(StaffScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["download", *[f.name for f in Upload._meta.fields]]
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        # A verified file that storage has since lost must not read "Verified" here either.
+        if obj.missing_since and obj.status in Upload.RECEIVED:
+            return format_html(
+                '<strong>Missing from storage</strong> (was {})', obj.get_status_display()
+            )
+        return obj.get_status_display()
 
     @admin.display(description="Download")
     def download(self, obj):
