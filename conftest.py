@@ -41,6 +41,14 @@ os.environ.update(
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_collection_modifyitems(config, items):
+    # Every test that reaches Chromium, directly or through a fixture, is a browser test:
+    # `pytest -m "not browser"` is the fast loop, and nobody has to remember the marker.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_configure(config):
     if not REQUIRE_SERVICES:
         return

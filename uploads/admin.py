@@ -157,9 +157,7 @@ class UploadAdmin(StaffScopedAdmin):
     def state(self, obj):
         # A verified file that storage has since lost must not read "Verified" here either.
         if obj.missing_since and obj.status in Upload.RECEIVED:
-            return format_html(
-                '<strong>Missing from storage</strong> (was {})', obj.get_status_display()
-            )
+            return format_html("<strong>Missing from storage</strong> (was {})", obj.get_status_display())
         return obj.get_status_display()
 
     @admin.display(description="Download")

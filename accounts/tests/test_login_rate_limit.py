@@ -6,7 +6,6 @@ from accounts.tests.conftest import password_sign_in
 from audit.models import AuditEvent
 
 
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_it_refuses_after_repeated_failures(tenants, page, live_server):
     for _ in range(5):

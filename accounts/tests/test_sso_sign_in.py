@@ -12,7 +12,7 @@ from accounts.models import Invitation, Membership
 from accounts.tests.conftest import idp_form_login, sso_sign_in
 from audit.models import AuditEvent
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 ACME_IDP = [{"providerName": "AcmeAD", "providerType": "SAML", "userId": "x", "primary": "true"}]
 GLOBEX_IDP = [{"providerName": "GlobexOkta", "providerType": "OIDC", "userId": "y", "primary": "true"}]

@@ -21,7 +21,6 @@ def _one_step_tolerance(settings):
     settings.MFA_TOTP_TOLERANCE = 1
 
 
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_is_sent_to_set_up_totp_before_admin(tenants, page, live_server):
     without_mfa(tenants.consultant)
@@ -51,7 +50,6 @@ def test_staff_is_sent_to_set_up_totp_before_admin(tenants, page, live_server):
     assert AuditEvent.objects.filter(action="mfa.enabled", actor=tenants.consultant).exists()
 
 
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_staff_with_totp_gets_mfa_challenge(tenants, page, live_server):
     secret = generate_totp_secret()
@@ -110,7 +108,6 @@ def test_customer_of_organisation_not_requiring_mfa_goes_straight_in(tenants, cl
     assert client.get("/projects/").status_code == 200
 
 
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_background_requests_and_reloads_do_not_change_the_secret_being_set_up(tenants, page, live_server):
     # A desktop browser fetches /favicon.ico after drawing each page, with the page's cookies;

@@ -17,8 +17,6 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from portal.format import human_size
 from portal.tests.stack import Stack, body_of
 
-pytestmark = [pytest.mark.browser]
-
 DEMO_PASSWORD = "portal-demo-2026"
 CONSULTANT = "consultant@example.com"
 CUSTOMER = "dana@initech.example"
@@ -261,8 +259,9 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
 
 
 def test_consultant_finds_the_upload_its_checksums_the_email_downloads_it_and_audits_every_step(
-    stack, journey, tmp_path
+    stack, chromium, journey, tmp_path
 ):
+    # chromium: the consultant's page from the first journey lives in it.
     if "customer" not in journey.done:
         pytest.fail("the customer's journey did not finish")
     page = journey.consultant_page

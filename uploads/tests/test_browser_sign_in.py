@@ -1,11 +1,7 @@
 """A customer signs in with a local account in a real browser and sees only their
 organisation's projects."""
 
-import pytest
-
 from conftest import TEST_PASSWORD
-
-pytestmark = [pytest.mark.browser]
 
 
 def test_customer_signs_in_and_sees_own_projects(transactional_db, live_server, page, tenants):

@@ -10,7 +10,6 @@ from uploads.models import Upload
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_cli_panel_shows_a_ready_command(django_db_setup, live_server, page, tenants, bucket):
     client = Client()
