@@ -360,3 +360,9 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# How each kind of notification leaves the portal (uploads/channels/): one class per channel.
+NOTIFICATION_CHANNELS = [
+    "uploads.channels.email.Email",
+    "uploads.channels.webhook.Webhook",
+]

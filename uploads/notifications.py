@@ -11,24 +11,18 @@ once, never silently lost)."""
 
 import logging
 import re
-import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 import audit
-from portal.format import human_size
-from uploads import checksums, webhooks
+from uploads import channels
 from uploads.leases import checkpoint
-from uploads.models import Notification, NotificationItem, Upload, UploadProject
+from uploads.models import Notification, NotificationItem, Upload
 
 log = logging.getLogger(__name__)
 
@@ -163,15 +157,6 @@ def notify_missing(upload: Upload, detail: str) -> bool:
     )
 
 
-def staff_recipients(project: UploadProject) -> list[str]:
-    users = get_user_model().objects.filter(
-        Q(notified_projects=project) | Q(team_organizations=project.organization_id),
-        is_active=True,
-        is_staff=True,
-    )
-    return sorted({u.email for u in users if u.email})
-
-
 def due_ids(limit: int = 200) -> list[int]:
     """Pending messages whose time has come, plus claims left behind by a dead worker."""
     now = timezone.now()
@@ -232,13 +217,10 @@ def deliver(notification_id: int) -> str:
     checkpoint("notify.claimed")
     items = list(n.items.select_related("upload", "upload__uploaded_by", "upload__verification"))
     try:
-        if n.kind == Kind.WEBHOOK:
-            _send_webhook(n, items)
-        else:
-            _send_email(n, items)
-    except webhooks.WebhookRefused as exc:
+        channels.for_kind(n.kind).send(n, items)
+    except channels.Refused as exc:
         return _give_up(n, str(exc))
-    except webhooks.WebhookFailed as exc:
+    except channels.Failed as exc:
         if not exc.retry or n.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
             return _give_up(n, str(exc))
         return _retry_later(n, str(exc))
@@ -294,125 +276,3 @@ def _give_up(n: Notification, error: str) -> str:
         )
         audit.record("notification.failed", target=n.project, kind=n.kind, notification=n.pk, error=error)
     return Notification.Status.FAILED
-
-
-def _file_rows(items: list[NotificationItem]) -> list[dict[str, Any]]:
-    rows = []
-    for item in items:
-        u = item.upload
-        verification = getattr(u, "verification", None)
-        claims = checksums.claims(u)
-        rows.append(
-            {
-                "upload": u,
-                "event": item.event,
-                "data": item.data,
-                "path": u.display_path,
-                "size": u.size,
-                "size_h": human_size(u.size),
-                "status": verification.get_outcome_display() if verification else u.get_status_display(),
-                "ok": verification is not None and verification.outcome == "verified",
-                "reason": (verification.reason if verification else "") or u.status_reason,
-                "checksums": claims,
-                "crc64nvme": next((c.value for c in claims if c.algorithm == "CRC64NVME"), ""),
-                "sha256": next((c.value for c in claims if c.algorithm == "SHA-256"), ""),
-                "completed_at": u.completed_at,
-                "verified_at": verification.checked_at if verification else u.verified_at,
-                "admin_url": settings.PORTAL_BASE_URL.rstrip("/")
-                + reverse("admin:uploads_upload_change", args=[u.pk]),
-            }
-        )
-    return rows
-
-
-TEMPLATES = {
-    Kind.STAFF_RESULTS: "email/staff_results",
-    Kind.RECEIPT: "email/receipt",
-    Kind.STAFF_STALLED: "email/staff_stalled",
-    Kind.STAFF_TAMPERING: "email/staff_tampering",
-}
-
-
-def _send_email(n: Notification, items: list[NotificationItem]) -> None:
-    project = n.project
-    if n.kind == Kind.RECEIPT:
-        to = [n.recipient.email] if n.recipient and n.recipient.email else []
-    else:
-        to = staff_recipients(project)
-    if not to or not items:
-        return
-    rows = _file_rows(items)
-    context = {
-        "project": project,
-        "organization": project.organization,
-        "files": rows,
-        "count": len(rows),
-        "verified": sum(1 for r in rows if r["ok"]),
-        "problems": sum(1 for r in rows if not r["ok"]),
-        "total_size": human_size(sum(r["size"] for r in rows)),
-        "recipient": n.recipient,
-        "portal_url": settings.PORTAL_BASE_URL.rstrip("/"),
-    }
-    base = TEMPLATES[n.kind]
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
-    text = render_to_string(f"{base}.txt", context)
-    html = render_to_string(f"{base}.html", context)
-    # Staff are addressed individually so no one sees a colleague's address list grow.
-    message = EmailMultiAlternatives(subject=subject[:200], body=text, to=to)
-    message.attach_alternative(html, "text/html")
-    message.send()
-
-
-def _send_webhook(n: Notification, items: list[NotificationItem]) -> None:
-    project = UploadProject.objects.get(pk=n.project_id)
-    if not project.webhook_url:
-        return
-    if not project.webhook_secret:
-        project.webhook_secret = secrets.token_hex(32)
-        UploadProject.objects.filter(pk=project.pk, webhook_secret="").update(
-            webhook_secret=project.webhook_secret
-        )
-        project.refresh_from_db(fields=["webhook_secret"])
-    webhooks.post_json(project.webhook_url, webhook_payload(project, items), project.webhook_secret)
-
-
-def webhook_payload(project: UploadProject, items: list[NotificationItem]) -> dict[str, Any]:
-    rows = _file_rows(items)
-    files = [
-        {
-            "id": str(r["upload"].pk),
-            "path": r["path"],
-            "size": r["size"],
-            "outcome": r["upload"].verification.outcome
-            if getattr(r["upload"], "verification", None)
-            else r["upload"].status,
-            "reason": r["reason"],
-            "crc64nvme": r["crc64nvme"],
-            "sha256": r["sha256"],
-            "verified_at": r["verified_at"].isoformat() if r["verified_at"] else None,
-        }
-        for r in rows
-    ]
-    good = sum(1 for r in rows if r["ok"])
-    lines = [
-        f"{slack(project.organization.name)} / {slack(project.name)}: {good} of {len(rows)} file(s) verified"
-    ]
-    for r in rows[:20]:
-        mark = "verified" if r["ok"] else r["status"].lower()
-        lines.append(f"• {slack(r['path'])} ({r['size_h']}) {mark}")
-    if len(rows) > 20:
-        lines.append(f"… and {len(rows) - 20} more")
-    return {
-        # Slack-compatible incoming webhooks read "text"; mrkdwn off keeps *_~` in
-        # file names literal.
-        "text": "\n".join(lines),
-        "mrkdwn": False,
-        "event": "uploads.settled",
-        "organization": project.organization.slug,
-        "project": {"id": project.pk, "name": project.name, "key_prefix": project.key_prefix},
-        "files": files,
-    }
-
-
-def slack(text: str) -> str:
-    return webhooks.slack_escape(text)
