@@ -64,6 +64,10 @@ class Organization(models.Model):
         ordering = ["name"]
         verbose_name = "organisation"
 
+    def audit_scope(self) -> tuple["Organization", None]:
+        """Where an audit event about this organisation belongs (audit.record)."""
+        return self, None
+
     def __str__(self) -> str:
         return self.name
 

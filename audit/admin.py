@@ -23,11 +23,9 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 import audit
-from accounts.admin_scoping import team_member_ids, team_organizations
-from audit import export
+from audit import export, scope
 from audit.catalogue import ACTIONS
 from audit.models import AuditEvent
-from uploads.models import UploadProject
 
 COUNT_CAP = 10_000
 # Object ids as stored in target_id: integers, UUIDs, hex digests.
@@ -91,7 +89,7 @@ class OrganizationFilter(admin.SimpleListFilter):
     parameter_name = "organization"
 
     def lookups(self, request, model_admin):
-        return [(str(o.pk), o.name) for o in team_organizations(request.user).order_by("name")]
+        return [(str(o.pk), o.name) for o in scope.organizations(request.user).order_by("name")]
 
     def queryset(self, request, queryset):
         return queryset.filter(organization_id=self.value()) if self.value() else queryset
@@ -102,7 +100,7 @@ class ProjectFilter(admin.SimpleListFilter):
     parameter_name = "project"
 
     def lookups(self, request, model_admin):
-        projects = UploadProject.objects.filter(organization__in=team_organizations(request.user))
+        projects = scope.projects(request.user)
         org = request.GET.get("organization")
         if org and org.isdigit():
             projects = projects.filter(organization_id=org)
@@ -125,8 +123,8 @@ class ActorFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         who = Q(is_staff=True)
         org = request.GET.get("organization", "")
-        if org.isdigit() and team_organizations(request.user).filter(pk=org).exists():
-            who |= Q(memberships__organization_id=org)
+        if org.isdigit() and scope.organizations(request.user).filter(pk=org).exists():
+            who |= scope.members(org)
         users = get_user_model().objects.filter(who, is_active=True).distinct().order_by("email")
         return [(str(u.pk), u.email or u.get_username()) for u in users[:100]]
 
@@ -190,8 +188,8 @@ class AuditEventAdmin(admin.ModelAdmin):
             return qs
         # Events without an organisation (a sign-in, MFA set-up) belong to the person they
         # are about: a consultant sees their own, and those of their organisations' customers.
-        org_ids = list(team_organizations(request.user).values_list("pk", flat=True))
-        people = [request.user.pk, *team_member_ids(request.user)]
+        org_ids = list(scope.organizations(request.user).values_list("pk", flat=True))
+        people = [request.user.pk, *scope.people(request.user)]
         return qs.filter(
             Q(organization_id__in=org_ids)
             | Q(organization__isnull=True, actor_id__in=people)

@@ -17,10 +17,17 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from audit import export
 from audit.models import AuditEvent
-from uploads import s3
+
+
+def storage() -> Any:
+    """Where the archive goes: the object named by AUDIT_ARCHIVE_STORAGE (the portal's S3
+    layer), with put_object(key, body, content_type), list_keys(prefix) and
+    get_object_bytes(key). Named in settings so audit imports nothing above it."""
+    return import_string(settings.AUDIT_ARCHIVE_STORAGE)
 
 
 def prefix() -> str:
@@ -46,7 +53,7 @@ def archive_day(day: date) -> list[str]:
 
     def flush() -> None:
         key = f"{day_prefix(day)}part-{len(keys) + 1:05d}.jsonl"
-        s3.put_object(key, "".join(lines).encode(), "application/x-ndjson")
+        storage().put_object(key, "".join(lines).encode(), "application/x-ndjson")
         keys.append(key)
         lines.clear()
 
@@ -69,20 +76,20 @@ def current_head() -> dict[str, Any]:
 def export_head(**extra: Any) -> tuple[str, dict[str, Any]]:
     head = current_head() | {"archived_at": timezone.now().isoformat()} | extra
     key = f"{prefix()}heads/{head['seq']:020d}.json"
-    s3.put_object(key, json.dumps(head, sort_keys=True).encode(), "application/json")
+    storage().put_object(key, json.dumps(head, sort_keys=True).encode(), "application/json")
     return key, head
 
 
 def latest_archived_head() -> dict[str, Any] | None:
-    keys = sorted(k for k in s3.list_keys(f"{prefix()}heads/") if k.endswith(".json"))
+    keys = sorted(k for k in storage().list_keys(f"{prefix()}heads/") if k.endswith(".json"))
     if not keys:
         return None
-    return json.loads(s3.get_object_bytes(keys[-1]))
+    return json.loads(storage().get_object_bytes(keys[-1]))
 
 
 def archived_days() -> set[date]:
     days = set()
-    for key in s3.list_keys(f"{prefix()}events/"):
+    for key in storage().list_keys(f"{prefix()}events/"):
         parts = key[len(prefix()) :].split("/")  # events/YYYY/MM/DD/part-...
         if len(parts) == 5:
             days.add(date(int(parts[1]), int(parts[2]), int(parts[3])))

@@ -33,16 +33,16 @@ def record(
     transaction ends, so call record() last in it."""
     if action not in ACTIONS:
         logger.warning("audit action %r is not in audit.catalogue.ACTIONS", action)
+    # A target says where it belongs with audit_scope() -> (organization, project); other
+    # targets are read through their `project` and `organization` attributes.
+    scope = target.audit_scope() if hasattr(target, "audit_scope") else (None, None)
     if project is None and target is not None:
-        if target._meta.label == "uploads.UploadProject":
-            project = target
-        else:
-            project = getattr(target, "project", None)
+        project = scope[1] if scope[1] is not None else getattr(target, "project", None)
     if organization is None:
         if project is not None:
             organization = project.organization
-        elif target is not None and target._meta.label == "accounts.Organization":
-            organization = target
+        elif scope[0] is not None:
+            organization = scope[0]
         elif target is not None:
             organization = getattr(target, "organization", None)
     ctx = current_request.get()

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "accounts",
     "uploads",
     "audit",
+    # The project itself: management commands that span the apps (seed_demo).
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +300,8 @@ UPLOAD_PART_SIZE_UNIT = env.int("UPLOAD_PART_SIZE_UNIT", default=1024 * 1024)
 UPLOAD_ABORT_INCOMPLETE_DAYS = env.int("UPLOAD_ABORT_INCOMPLETE_DAYS", default=7)
 
 # Audit log: daily archive of events and chain head to S3, alerts when the chain breaks.
+# The audit archive's storage: any module or object with put_object, list_keys, get_object_bytes.
+AUDIT_ARCHIVE_STORAGE = "uploads.s3"
 AUDIT_ARCHIVE_PREFIX = env.str("AUDIT_ARCHIVE_PREFIX", default="_audit/")
 AUDIT_ARCHIVE_CHUNK_EVENTS = env.int("AUDIT_ARCHIVE_CHUNK_EVENTS", default=100_000)
 AUDIT_ALERT_EMAILS = env.list("AUDIT_ALERT_EMAILS", default=[])

@@ -6,4 +6,11 @@ class UploadsConfig(AppConfig):
     verbose_name = "Uploads"
 
     def ready(self) -> None:
+        from accounts.admin_scoping import team_organizations
+        from audit import scope
         from uploads import signals  # noqa: F401
+        from uploads.models import UploadProject
+
+        scope.provide(
+            projects=lambda user: UploadProject.objects.filter(organization__in=team_organizations(user))
+        )

@@ -97,6 +97,10 @@ class UploadProject(models.Model):
         ordering = ["organization__name", "name"]
         constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="project_slug_per_org")]
 
+    def audit_scope(self):
+        """Where an audit event about this project belongs (audit.record)."""
+        return self.organization, self
+
     def __str__(self) -> str:
         return f"{self.organization.name} / {self.name}"
 

@@ -47,9 +47,8 @@ def registry() -> dict[str, Channel]:
         channel = import_string(path)()
         for kind in channel.kinds:
             if kind in by_kind:
-                raise ValueError(
-                    f"Two channels send {str(kind)!r}: {type(by_kind[kind]).__name__} and {type(channel).__name__}"
-                )
+                first, second = type(by_kind[kind]).__name__, type(channel).__name__
+                raise ValueError(f"Two channels send {str(kind)!r}: {first} and {second}")
             by_kind[kind] = channel
     return by_kind
 

@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import Organization
+from portal.management.commands.seed_demo import DEMO_PASSWORD
 from uploads.tenancy import Tenancy
 
 
