@@ -21,7 +21,6 @@ class Action:
     # Shown to customers on their project page (audit.activity).
     customer_visible: bool = False
     # Branch/issue that brings the emitting code, while it is not merged yet.
-    pending_from: str = ""
     # The text the emitting module's source contains (default: the name itself).
     emitted_as: str = ""
 
@@ -380,10 +379,10 @@ _actions: list[Action] = [
     Action(
         "request.refused",
         "A request was refused before any rule ran: another tenant's or an unknown id (pages "
-        "via audit.context, the JSON API via uploads.api), a forbidden page, API input that "
+        "via audit.middleware, the JSON API via uploads.api), a forbidden page, API input that "
         "does not parse, or a failed CSRF check (portal.views, at most 10 a minute per address). "
         "The code, status and path say which.",
-        ("audit.context", "uploads.api", "portal.views"),
+        ("audit.middleware", "uploads.api", "portal.views"),
         ("code", "message", "method", "path", "status"),
         REFUSED,
     ),
@@ -444,8 +443,6 @@ def render_markdown() -> str:
         for a in (a for a in _actions if a.category == category):
             fields = ", ".join(f"`{f}`" for f in a.fields) or "—"
             where = ", ".join(f"`{m}`" for m in a.emitted_by)
-            if a.pending_from:
-                where += f" ({a.pending_from})"
             visible = " Shown to customers." if a.customer_visible else ""
             lines.append(f"| `{a.name}` | {a.description}{visible} | {fields} | {where} |")
         lines.append("")

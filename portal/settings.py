@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "audit.context.AuditContextMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
 ]
 
@@ -326,7 +326,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-# Background work (issue 6). Periodic tasks run from `celery -A portal beat`.
+# Background work. Periodic tasks run from `celery -A portal beat`.
 # How long a task's database lease lasts; a worker killed mid-task blocks the work this long.
 TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
 # The sweep re-queues verifications and sends due notifications this often.

@@ -206,5 +206,5 @@ class UploadAdmin(StaffScopedAdmin):
         return human_size(obj.size)
 
 
-# The staff "uploads in progress" page (issue 6).
+# The staff "uploads in progress" page.
 from uploads import admin_progress  # noqa: E402, F401

@@ -90,7 +90,7 @@ def _error(request: HttpRequest, status: int, code: str, message: str):
 def _refused(request: HttpRequest, status: int, code: str, message: str):
     """An error answered before any upload rule ran (those audit themselves as
     upload.refused): a foreign or unknown id, or input that does not parse. Ninja turns
-    Http404 into a response itself, so audit.context's middleware never sees it."""
+    Http404 into a response itself, so audit.middleware never sees it."""
     audit.record(
         "request.refused",
         actor=request.user,

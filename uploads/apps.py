@@ -8,7 +8,7 @@ class UploadsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.admin_scoping import team_organizations
         from audit import scope
-        from uploads import signals  # noqa: F401
+        from uploads import signals, tasks  # noqa: F401 - tasks connects Celery to uploads.dispatch
         from uploads.models import UploadProject
 
         scope.provide(

@@ -60,10 +60,6 @@ def release(key: str, holder: str) -> None:
     TaskLease.objects.filter(key=key, holder=holder).delete()
 
 
-def is_held(key: str) -> bool:
-    return TaskLease.objects.filter(key=key, expires_at__gt=timezone.now()).exists()
-
-
 @contextmanager
 def lease(key: str, seconds: int | None = None):
     """Yields the holder id, or None when someone else holds the lease."""

@@ -62,7 +62,7 @@ class UploadProject(models.Model):
         editable=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Background work (issue 6): verification depth, deadlines and the project's webhook.
+    # Background work: verification depth, deadlines and the project's webhook.
     deep_verify = models.BooleanField(
         default=False,
         help_text="Also read every byte back from storage and compare its SHA-256 with the "
@@ -233,13 +233,6 @@ class Upload(models.Model):
         return self.status in self.IN_PROGRESS
 
     @property
-    def checksum_claims(self) -> list:
-        """Each checksum shown for this upload and who established it (uploads.checksums)."""
-        from uploads.checksums import claims
-
-        return claims(self)
-
-    @property
     def customer_status(self) -> str:
         """The state in a customer's words, as the project page and its live updates say it."""
         if self.missing_since and self.status in self.RECEIVED:
@@ -315,7 +308,7 @@ class CredentialRevocation(models.Model):
 
 
 # ---------------------------------------------------------------------------------------
-# Background work (issue 6): verification results, task leases, the notification outbox.
+# Background work: verification results, task leases, the notification outbox.
 # The database decides what happened; a queued Celery message is only a trigger.
 # ---------------------------------------------------------------------------------------
 

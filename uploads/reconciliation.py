@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import audit
-from uploads import integrity, leases, notifications, s3
+from uploads import dispatch, integrity, leases, notifications, s3
 from uploads.models import NotificationItem, Upload, UploadProject
 
 log = logging.getLogger(__name__)
@@ -208,8 +208,6 @@ def abort_orphan_multipart_uploads(now=None) -> int:
 
 def pick_up_cli_uploads() -> int:
     """CLI uploads whose object has arrived: record its version and queue verification."""
-    from uploads.tasks import queue_verification
-
     picked = 0
     waiting = Upload.objects.filter(
         source=Upload.Source.CLI,
@@ -235,7 +233,7 @@ def pick_up_cli_uploads() -> int:
             audit.record(
                 "upload.received_cli", target=upload, version_id=head["version_id"], size=head["size"]
             )
-            queue_verification(str(upload.pk))
+            dispatch.verify_after_commit(upload.pk)
             picked += 1
     return picked
 

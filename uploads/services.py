@@ -21,7 +21,7 @@ from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 import audit
-from uploads import integrity, s3
+from uploads import dispatch, integrity, s3
 from uploads.models import CredentialRevocation, Upload, UploadPart, UploadProject
 from uploads.tenancy import Tenancy
 
@@ -809,7 +809,7 @@ def _record_completed(
         checksum_sha256=sha,
         size=upload.size,
     )
-    queue_verification(upload)
+    dispatch.verify_after_commit(upload.id)
     return True
 
 
@@ -948,14 +948,6 @@ def _complete_cli(user, upload: Upload, crc: str, back_off) -> dict[str, Any]:
         "etag": head["etag"],
         "checksum_crc64nvme": head["checksum_crc64nvme"],
     }
-
-
-def queue_verification(upload: Upload) -> None:
-    """Hand the upload to the verification worker once this transaction commits."""
-    from portal.celery_app import app
-
-    upload_id = str(upload.id)
-    transaction.on_commit(lambda: app.send_task("uploads.verify_upload", args=[upload_id]))
 
 
 def abort_upload(user, upload: Upload) -> Upload:

@@ -5,7 +5,8 @@ worker runs it. Losing or duplicating a message therefore loses or duplicates no
 import logging
 
 from celery import shared_task
-from django.db import transaction
+
+from uploads import dispatch, notifications, reconciliation, verification
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +23,12 @@ RETRY = {
 
 @shared_task(name="uploads.verify_upload", **RETRY)
 def verify_upload(upload_id: str) -> str:
-    from uploads import verification
-
     outcome = verification.verify(upload_id)
     return outcome
 
 
 @shared_task(name="uploads.deliver_notification", **RETRY)
 def deliver_notification(notification_id: int) -> str:
-    from uploads import notifications
-
     return notifications.deliver(notification_id)
 
 
@@ -39,34 +36,23 @@ def deliver_notification(notification_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-queue what the database says is unfinished: uploads waiting for verification,
     and notifications whose time has come. Runs every SWEEP_INTERVAL_SECONDS."""
-    from uploads import notifications, verification
-
     upload_ids = verification.pending_upload_ids()
     for upload_id in upload_ids:
         verify_upload.delay(str(upload_id))
     notification_ids = notifications.due_ids()
-    for notification_id in notification_ids:
-        deliver_notification.delay(notification_id)
+    dispatch.deliver_now(notification_ids)
     return {"verifications": len(upload_ids), "notifications": len(notification_ids)}
 
 
 @shared_task(name="uploads.reconcile")
 def reconcile() -> dict[str, int]:
-    from uploads import notifications, reconciliation
-
     counts = reconciliation.run()
     # Stalled and tampering notices are due at once; do not wait for the next sweep.
-    for notification_id in notifications.due_ids():
-        deliver_notification.delay(notification_id)
+    dispatch.deliver_now(notifications.due_ids())
     return counts
 
 
-def queue_verification(upload_id: str) -> None:
-    """Trigger verification once the surrounding transaction commits (the worker must see
-    the committed row; if the message is lost, the sweep re-queues it)."""
-    transaction.on_commit(lambda: verify_upload.delay(str(upload_id)))
-
-
-def queue_notifications(ids: list[int]) -> None:
-    for notification_id in ids:
-        transaction.on_commit(lambda n=notification_id: deliver_notification.delay(n))
+dispatch.connect(
+    verify=lambda upload_id: verify_upload.delay(upload_id),
+    deliver=lambda notification_id: deliver_notification.delay(notification_id),
+)

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from uploads import leases, notifications, s3
+from uploads import dispatch, leases, notifications, s3
 from uploads.models import TaskLease, Upload, VerificationResult
 
 log = logging.getLogger(__name__)
@@ -155,11 +155,8 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
 
 
 def _deliver_soon() -> None:
-    from uploads.tasks import deliver_notification
-
     # Messages wait for their batch to go quiet; ask again once the quiet time has passed.
-    for notification_id in notifications.due_ids():
-        deliver_notification.delay(notification_id)
+    dispatch.deliver_now(notifications.due_ids())
 
 
 def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Finding:

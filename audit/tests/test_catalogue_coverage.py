@@ -19,20 +19,19 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
 @pytest.mark.parametrize("name", sorted(ACTIONS))
 def test_each_action_is_written(name, client, tenants, make_user, request):
     action = ACTIONS[name]
-    pending = f" (expected from {action.pending_from})" if action.pending_from else ""
     for module_name in action.emitted_by:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError:
-            pytest.fail(f"{name}: emitting module {module_name} does not exist{pending}")
+            pytest.fail(f"{name}: emitting module {module_name} does not exist")
         needle = action.emitted_as or f'"{name}"'
         if needle not in inspect.getsource(module):
-            pytest.fail(f"{name}: {module_name} never records {needle}{pending}")
+            pytest.fail(f"{name}: {module_name} never records {needle}")
 
     scenario = discover().get(name)
     if scenario is None:
         pytest.fail(
-            f"{name}: no scenario triggers it{pending}. Register one with "
+            f"{name}: no scenario triggers it. Register one with "
             f"@scenario({name!r}) in <app>/tests/audit_scenarios.py."
         )
     before = last_id()

@@ -34,16 +34,18 @@ class TestCompleteUpload:
     def test_it_records_version_and_queues_verification(
         self, alice_client, tenants, bucket, monkeypatch, django_capture_on_commit_callbacks
     ):
-        from portal.celery_app import app
+        from uploads import tasks
 
         sent = []
-        monkeypatch.setattr(app, "send_task", lambda name, args: sent.append((name, args)))
+        monkeypatch.setattr(
+            tasks.verify_upload, "delay", lambda upload_id: sent.append(("verify_upload", upload_id))
+        )
         data = os.urandom(9000)
         up, creds = start(alice_client, tenants.project_a, data)
         send_parts(creds, up, data)
         with django_capture_on_commit_callbacks(execute=True):
             body = complete(alice_client, up, data).json()
-        assert sent == [("uploads.verify_upload", [up["id"]])]
+        assert sent == [("verify_upload", up["id"])]
         row = Upload.objects.get(pk=up["id"])
         assert row.version_id == body["version_id"] and row.etag == body["etag"]
         assert s3.head_object(up["key"], row.version_id)["size"] == 9000
