@@ -26,6 +26,7 @@ import audit
 from audit import export, scope
 from audit.catalogue import ACTIONS
 from audit.models import AuditEvent
+from portal.admin_mixins import ReadOnlyAdminMixin
 
 COUNT_CAP = 10_000
 # Object ids as stored in target_id: integers, UUIDs, hex digests.
@@ -144,7 +145,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "action",
@@ -204,15 +205,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._is_staff(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_search_results(self, request, queryset, search_term):
         # Exact terms use an index; only free text falls back to a scan of the labels.

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
+from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_datetime, human_size, parse_size
 from uploads import services
 from uploads.models import Upload, UploadProject
@@ -15,7 +16,7 @@ from uploads.models import Upload, UploadProject
 UPLOAD_COLUMNS = ["display_path", "status", "human_size", "uploaded_by", "created_at", "completed_at"]
 
 
-class ReadOnlyUploadInline(admin.TabularInline):
+class ReadOnlyUploadInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Upload
     extra = 0
     fields = UPLOAD_COLUMNS
@@ -23,12 +24,6 @@ class ReadOnlyUploadInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     ordering = ["-created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_staff
@@ -150,6 +145,13 @@ class UploadAdmin(StaffScopedAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["project__organization", "uploaded_by"]
 
+    # Uploads are written by the portal; a superuser may still delete one (StaffScopedAdmin).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         return ["download", *[f.name for f in Upload._meta.fields]]
 
@@ -194,12 +196,6 @@ class UploadAdmin(StaffScopedAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:uploads_upload_change", args=[upload.pk]))
         return HttpResponseRedirect(url)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin_scoping import StaffScopedAdmin
+from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_size
 from uploads.models import Notification, Upload, UploadInProgress
 
@@ -30,7 +31,7 @@ def time_left(upload: Upload) -> timedelta | None:
 
 
 @admin.register(UploadInProgress)
-class UploadInProgressAdmin(StaffScopedAdmin):
+class UploadInProgressAdmin(ReadOnlyAdminMixin, StaffScopedAdmin):
     organization_path = "project__organization"
     list_display = [
         "file",
@@ -56,15 +57,6 @@ class UploadInProgressAdmin(StaffScopedAdmin):
             When(status=Upload.Status.STALLED, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
         return [stalled_first.asc(), F("last_progress_at").desc(nulls_last=True), "-created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
@@ -112,7 +104,7 @@ class UploadInProgressAdmin(StaffScopedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(StaffScopedAdmin):
+class NotificationAdmin(ReadOnlyAdminMixin, StaffScopedAdmin):
     """Read-only outbox: what was sent to whom, and webhooks that keep failing."""
 
     organization_path = "project__organization"
@@ -122,12 +114,3 @@ class NotificationAdmin(StaffScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models, transaction
@@ -61,7 +61,9 @@ class UploadRefused(Exception):
         self.status = status
 
 
-def refuse(code: str, message: str, status: int = 409, *, user=None, target=None, project=None, **data):
+def refuse(
+    code: str, message: str, status: int = 409, *, user=None, target=None, project=None, **data
+) -> NoReturn:
     """Audit a refusal and raise it. Refusals on bad input change nothing else."""
     audit.record(
         "upload.refused", actor=user, target=target, project=project, reason=code, message=message, **data
