@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from portal.local_s3 import held_on_disk  # noqa: E402
 from portal.tests.stack import Stack  # noqa: E402
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - seed_demo's, printed by make run
@@ -46,17 +47,6 @@ def moto_pid(port: int) -> int:
         if b"portal.local_s3" in cmd and str(port).encode() in cmd:
             return int(proc.name)
     raise RuntimeError("local S3 process not found")
-
-
-def held_on_disk(pid: int) -> int:
-    total = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd).endswith("(deleted)"):
-                total += fd.stat().st_size
-        except OSError:
-            continue
-    return total
 
 
 def rss(pid: int) -> int:

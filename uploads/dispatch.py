@@ -23,12 +23,7 @@ def verify_after_commit(upload_id: UUID | str) -> None:
     transaction.on_commit(lambda: _senders["verify"](upload_id))
 
 
-def deliver_after_commit(notification_ids: list[int]) -> None:
-    """Send these notifications once the current transaction commits."""
-    for notification_id in notification_ids:
-        transaction.on_commit(lambda n=notification_id: _senders["deliver"](n))
-
-
 def deliver_now(notification_ids: list[int]) -> None:
+    """Send these notifications now (they are committed already)."""
     for notification_id in notification_ids:
         _senders["deliver"](notification_id)

@@ -5,24 +5,14 @@ Disk is read from the server process's open, deleted temporary files, where moto
 
 import base64
 import os
-from pathlib import Path
 
 import boto3
 import pytest
 from awscrt import checksums
 
+from portal.local_s3 import held_on_disk
+
 PART = 2 * 1024 * 1024  # above the tests' 1 MiB spool size, so parts live on disk
-
-
-def held_on_disk(pid: int) -> int:
-    total = 0
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            if os.readlink(fd).endswith("(deleted)"):
-                total += fd.stat().st_size
-        except OSError:
-            continue
-    return total
 
 
 @pytest.fixture
