@@ -182,12 +182,12 @@ _actions: list[Action] = [
         for model, (label, verbs) in _ADMIN_MODELS.items()
         for verb in verbs
     ],
-    # Storage API: uploads.services (called by uploads.api and uploads.admin).
+    # The upload lifecycle: uploads.lifecycle (called by uploads.api and uploads.admin).
     Action(
         "upload.created",
         "A customer started an upload (browser, or the AWS CLI path: source says which): name, "
         "path, size, object key and the planned parts.",
-        ("uploads.services",),
+        ("uploads.lifecycle.create",),
         ("name", "relative_path", "size", "key", "part_size", "part_count", "source", "batch_id"),
         UPLOADS,
         customer_visible=True,
@@ -197,7 +197,7 @@ _actions: list[Action] = [
         "Temporary upload credentials were issued for one upload (browser or AWS CLI): expiry, "
         "lifetime, scope (the session policy's actions and resources), the session name and "
         "source identity CloudTrail shows, the access key id; never the secret or session token.",
-        ("uploads.services",),
+        ("uploads.lifecycle.credentials",),
         ("expires_at", "seconds", "scope", "access_key_id", "session_name", "source_identity"),
         UPLOADS,
     ),
@@ -205,14 +205,14 @@ _actions: list[Action] = [
         "credentials.revoked",
         "Live credentials were revoked through the bucket policy: a removed member's source "
         "identity, or a closed project's prefix.",
-        ("uploads.services",),
+        ("uploads.lifecycle.revocation",),
         ("source_identity", "prefix", "reason", "until"),
         UPLOADS,
     ),
     Action(
         "upload.completed",
         "The portal completed the multipart upload: version id, ETag, checksums.",
-        ("uploads.services",),
+        ("uploads.lifecycle.complete",),
         ("size", "version_id", "etag", "checksum_crc64nvme", "checksum_sha256"),
         UPLOADS,
         customer_visible=True,
@@ -220,7 +220,7 @@ _actions: list[Action] = [
     Action(
         "upload.aborted",
         "The customer cancelled an upload (its multipart upload is aborted on S3).",
-        ("uploads.services",),
+        ("uploads.lifecycle.abort",),
         ("by",),
         UPLOADS,
         customer_visible=True,
@@ -231,7 +231,7 @@ _actions: list[Action] = [
         "browser sent (reason says which; expected/received the CRC64NVME values, s3_error "
         "the code S3 refused the completion with; removed_version the object version a store "
         "that does not check checksums at complete had created, deleted by the portal).",
-        ("uploads.services",),
+        ("uploads.lifecycle.complete",),
         ("reason", "expected", "received", "s3_error", "removed_version"),
         UPLOADS,
         customer_visible=True,
@@ -241,7 +241,7 @@ _actions: list[Action] = [
         "A consultant was given a download link for a received file (presigned GET of the "
         "recorded version, valid expires_in seconds); storage's own access log shows the download. Named "
         "`upload.downloaded_by_staff` before December 2026.",
-        ("uploads.services",),
+        ("uploads.lifecycle.download",),
         ("version_id", "expires_in"),
         UPLOADS,
     ),
@@ -290,7 +290,7 @@ _actions: list[Action] = [
         "A complete stayed unfinished past UPLOAD_COMPLETE_TIMEOUT_SECONDS (its web process "
         "died): S3 was asked what happened and the upload was recorded as completed, handed "
         "back for another complete, or failed.",
-        ("uploads.services",),
+        ("uploads.lifecycle.complete",),
         ("outcome",),
         BACKGROUND,
         customer_visible=True,
@@ -324,13 +324,13 @@ _actions: list[Action] = [
     Action(
         "upload.tampering_detected",
         "Something wrote to an upload's key outside the portal: the multipart upload vanished "
-        "before completion (uploads.services, at complete), a version other than the recorded "
+        "before completion (uploads.lifecycle.complete, at complete), a version other than the recorded "
         "one or an object on an aborted upload's key was current on it, asked by reconciliation "
         "while credentials lived and by the integrity sweep afterwards (uploads.integrity: "
         "recorded_version, found_version), or the final check after they expired found "
-        "foreign versions or multipart uploads (uploads.services: findings; foreign multipart "
+        "foreign versions or multipart uploads (uploads.integrity: findings; foreign multipart "
         "uploads aborted). Staff are told; the recorded version still counts.",
-        ("uploads.services", "uploads.integrity"),
+        ("uploads.lifecycle.complete", "uploads.integrity"),
         ("findings", "reason", "detail", "recorded_version", "found_version"),
         BACKGROUND,
     ),
@@ -391,7 +391,7 @@ _actions: list[Action] = [
         "The upload rules refused a request: a viewer trying to upload, a bad name, size or "
         "checksum, a closed project, a quota or size limit, someone else's upload, parts that "
         "do not match the plan. Reason is the code the customer saw.",
-        ("uploads.services",),
+        ("uploads.refusals",),
         ("reason", "message", "name", "size", "upload_status", "problems"),
         REFUSED,
     ),

@@ -82,9 +82,9 @@ def put_object(key: str, size: int) -> tuple[str, str, str]:
         crc = checksums.crc64nvme(body, crc)
         sha.update(body)
         r = s3.client().upload_part(Bucket=s3.bucket(), Key=key, UploadId=mpu, PartNumber=n, Body=body)
-        parts.append({"number": n, "etag": r["ETag"]})
+        parts.append(s3.Part(n, len(body), r["ETag"], None))
     crc_b64 = base64.b64encode(crc.to_bytes(8, "big")).decode()
-    version = s3.complete_multipart_upload(key, mpu, parts, crc_b64)["version_id"]
+    version = s3.complete_multipart_upload(key, mpu, parts, crc_b64).version_id
     return version, crc_b64, sha.hexdigest()
 
 

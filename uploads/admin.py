@@ -10,8 +10,9 @@ from django.utils.html import format_html
 from accounts.admin_scoping import StaffScopedAdmin
 from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_datetime, human_size, parse_size
-from uploads import services
+from uploads import lifecycle
 from uploads.models import Upload, UploadProject
+from uploads.refusals import UploadRefused
 
 UPLOAD_COLUMNS = ["display_path", "status", "human_size", "uploaded_by", "created_at", "completed_at"]
 
@@ -191,8 +192,8 @@ class UploadAdmin(StaffScopedAdmin):
         if upload is None or not self.has_view_permission(request, upload):
             raise Http404("No such upload.")
         try:
-            url = services.staff_download_url(request.user, upload)
-        except services.UploadRefused as exc:
+            url = lifecycle.staff_download_url(request.user, upload)
+        except UploadRefused as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:uploads_upload_change", args=[upload.pk]))
         return HttpResponseRedirect(url)

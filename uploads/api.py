@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -24,9 +25,9 @@ from ninja.security import django_auth
 from pydantic import Field
 
 import audit
-from uploads import services
+from uploads import lifecycle, selectors
 from uploads.models import Upload
-from uploads.services import UploadRefused
+from uploads.refusals import UploadRefused
 from uploads.tenancy import Tenancy
 
 
@@ -153,7 +154,7 @@ def invalid(request, exc: NinjaValidationError):
 
 
 # The schema states the bounds the server enforces, so a client generated from it refuses what
-# the server refuses. Types and lengths are checked here; the ranges the services check
+# the server refuses. Types and lengths are checked here; the ranges the lifecycle checks
 # themselves (they answer with precise codes such as invalid_size or file_too_large) are only
 # stated, through json_schema_extra.
 MAX_SIZE = 5 * 1024**4
@@ -316,7 +317,7 @@ def upload_out(upload: Upload) -> dict:
     }
 
 
-def credentials_out(issued: services.IssuedCredentials) -> dict:
+def credentials_out(issued: lifecycle.IssuedCredentials) -> dict:
     c = issued.credentials
     return {
         "access_key_id": c.access_key_id,
@@ -337,7 +338,7 @@ def credentials_out(issued: services.IssuedCredentials) -> dict:
 @api.post("/projects/{project_id}/uploads", response={201: UploadOut, **ERRORS})
 def create_upload(request, project_id: int, body: CreateUploadIn):
     project = Tenancy(request.user).project(project_id)
-    upload = services.create_upload(
+    upload = lifecycle.create_upload(
         request.user,
         project,
         name=body.name,
@@ -357,7 +358,7 @@ def list_uploads(
 ):
     project = Tenancy(request.user).project(project_id)
     items = []
-    for u in services.list_uploads(request.user, project, state, size):
+    for u in selectors.list_uploads(request.user, project, state, size):
         item = upload_out(u)
         item.update(
             bytes_confirmed=u.bytes_confirmed,
@@ -374,7 +375,7 @@ def credentials(request, upload_id: str, response: HttpResponse):
     # Secrets must never sit in a browser or proxy cache.
     response["Cache-Control"] = "no-store"
     upload = Tenancy(request.user).upload(upload_id)
-    issued = services.issue_credentials(request.user, upload)
+    issued = lifecycle.issue_credentials(request.user, upload)
     return credentials_out(issued)
 
 
@@ -382,7 +383,10 @@ def credentials(request, upload_id: str, response: HttpResponse):
 def parts(request, upload_id: str):
     upload = Tenancy(request.user).upload(upload_id)
     return {
-        "parts": services.list_parts(request.user, upload),
+        "parts": [
+            {**asdict(listed.part), "recorded_checksum_crc64nvme": listed.recorded_checksum_crc64nvme}
+            for listed in selectors.list_parts(request.user, upload)
+        ],
         "part_size": upload.part_size,
         "part_count": upload.part_count,
     }
@@ -391,7 +395,7 @@ def parts(request, upload_id: str):
 @api.post("/uploads/{upload_id}/progress", response={200: ProgressOut, **ERRORS})
 def progress(request, upload_id: str, body: ProgressIn):
     upload = Tenancy(request.user).upload(upload_id)
-    accepted, retry_after = services.record_progress(
+    accepted, retry_after = lifecycle.record_progress(
         request.user, upload, body.bytes_done, [p.dict() for p in body.parts]
     )
     return {"accepted": accepted, "retry_after": retry_after}
@@ -400,7 +404,7 @@ def progress(request, upload_id: str, body: ProgressIn):
 @api.post("/uploads/{upload_id}/complete", response={200: CompleteOut, **ERRORS})
 def complete(request, upload_id: str, body: CompleteIn):
     upload = Tenancy(request.user).upload(upload_id)
-    upload = services.complete_upload(request.user, upload, body.checksum_crc64nvme, body.checksum_sha256)
+    upload = lifecycle.complete_upload(request.user, upload, body.checksum_crc64nvme, body.checksum_sha256)
     return {
         "id": upload.id,
         "status": upload.status,
@@ -414,7 +418,7 @@ def complete(request, upload_id: str, body: CompleteIn):
 @api.post("/uploads/{upload_id}/abort", response={200: AbortOut, **ERRORS})
 def abort(request, upload_id: str):
     upload = Tenancy(request.user).upload(upload_id)
-    upload = services.abort_upload(request.user, upload)
+    upload = lifecycle.abort_upload(request.user, upload)
     return {"id": upload.id, "status": upload.status}
 
 
@@ -424,7 +428,7 @@ def abort(request, upload_id: str):
 def cli_credentials(request, project_id: int, body: CliIn, response: HttpResponse):
     response["Cache-Control"] = "no-store"
     project = Tenancy(request.user).project(project_id)
-    issued = services.create_cli_upload(
+    issued = lifecycle.create_cli_upload(
         request.user, project, name=body.name, size=body.size, declared_sha256=body.declared_sha256
     )
     return Status(
@@ -432,6 +436,6 @@ def cli_credentials(request, project_id: int, body: CliIn, response: HttpRespons
         {
             "upload": upload_out(issued.upload),
             "credentials": credentials_out(issued),
-            "command": services.cli_command(issued.upload, issued.credentials),
+            "command": lifecycle.cli_command(issued.upload, issued.credentials),
         },
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from uploads import integrity, s3, services
+from uploads import integrity, lifecycle, policies, s3
 
 LIFECYCLE_RULE_ID = "abort-incomplete-multipart-uploads"
 PUBLIC_ACCESS_BLOCK = {
@@ -102,11 +102,19 @@ def _encryption_ok(rules: list[dict[str, Any]]) -> bool:
     return False
 
 
+def ensure_local_uploader_role() -> bool:
+    """The uploader role on the local stand-in (in AWS an administrator creates it once)."""
+    account = settings.UPLOADER_ROLE_ARN.split(":")[4]
+    return s3.ensure_local_uploader_role(
+        trust_policy=policies.uploader_trust_policy(account), permissions=policies.uploader_role_policy()
+    )
+
+
 def setup_storage(*, create_local_role: bool = False) -> list[str]:
     """Create or correct the bucket's configuration. Returns what changed (empty when the
     bucket already matched), so running it twice changes nothing the second time."""
     changes: list[str] = []
-    if create_local_role and s3.ensure_local_uploader_role():
+    if create_local_role and ensure_local_uploader_role():
         changes.append(f"created the uploader role {settings.UPLOADER_ROLE_ARN} (local stand-in only)")
     created = not s3.bucket_exists()
     if created:
@@ -142,6 +150,6 @@ def setup_storage(*, create_local_role: bool = False) -> list[str]:
             "left the bucket policy out (UPLOAD_BUCKET_POLICY=false: the local S3 stand-in "
             "treats its conditional denies as unconditional)"
         )
-    elif services.apply_bucket_policy():
+    elif lifecycle.apply_bucket_policy():
         changes.append("wrote the bucket policy (deny non-TLS, deny SSE-C, live revocations)")
     return changes

@@ -3,14 +3,18 @@ each received file's recorded version (one HeadObject, no bytes read) and flags 
 whose version is gone or holds other data: a lifecycle rule, a deletion in the console, or
 a local S3 that lost its data on restart. A flagged file is audited once, staff are told
 once, the project page and the admin say "Missing from storage", and no download link is
-issued for it. A file found again is unflagged (and audited)."""
+issued for it. A file found again is unflagged (and audited).
+
+Also the one check for foreign writes, once an upload's last credentials have expired:
+PutObject let their holder write over the key, so anything there but the recorded version
+is found and reported."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -104,10 +108,10 @@ def _problem(upload: Upload) -> str | None:
         if not exc.missing:
             raise
         return "Storage no longer has this file: the recorded version is gone."
-    if head["size"] != upload.size:
-        return f"Storage holds {head['size']:,} bytes at the recorded version; the file had {upload.size:,}."
+    if head.size != upload.size:
+        return f"Storage holds {head.size:,} bytes at the recorded version; the file had {upload.size:,}."
     recorded = upload.checksum_crc64nvme
-    if recorded and head["checksum_crc64nvme"] and head["checksum_crc64nvme"] != recorded:
+    if recorded and head.checksum_crc64nvme and head.checksum_crc64nvme != recorded:
         return "Storage holds other data at the recorded version (its CRC64NVME differs)."
     return None
 
@@ -130,3 +134,48 @@ def written_over(upload: Upload) -> list[tuple[str, str]]:
         detail = "A different version of the file was written after it was received."
         return [(latest.version_id or "null", detail)]
     return []
+
+
+# Foreign writes -----------------------------------------------------------------------
+
+
+def due_for_foreign_check(now: datetime | None = None) -> QuerySet[Upload]:
+    """Uploads whose last vended credentials have expired and that were not checked since:
+    from now on nobody but the portal can write to their key."""
+    now = now or timezone.now()
+    return (
+        Upload.objects.filter(credentials_expire_at__lte=now)
+        .exclude(status=Upload.Status.COMPLETING)
+        .filter(
+            Q(foreign_checked_at__isnull=True) | Q(foreign_checked_at__lt=models.F("credentials_expire_at"))
+        )
+    )
+
+
+def check_foreign_writes(upload: Upload, *, versions: list[s3.Version] | None = None) -> list[str]:
+    """The one server-side check after the credentials expired. PutObject let the holder
+    start and complete multipart uploads and PUT over the key; anything on the key other
+    than the portal's own multipart upload (while in progress) and the recorded version is
+    foreign: unfinished multipart uploads are aborted, extra versions are flagged (kept as
+    evidence; downloads and verification use the recorded version only). `versions` is the
+    key's listing when the caller already has it."""
+    key = upload.object_key
+    findings: list[str] = []
+    for mpu in s3.list_multipart_uploads(key):
+        if mpu.key != key:
+            continue
+        if upload.status in Upload.IN_PROGRESS and mpu.upload_id == upload.multipart_upload_id:
+            continue
+        s3.abort_multipart_upload(key, mpu.upload_id)
+        findings.append(f"aborted a multipart upload the portal did not start ({mpu.upload_id[:16]}…)")
+    recorded = upload.version_id if upload.status in Upload.RECEIVED else None
+    for version in s3.list_object_versions(key) if versions is None else versions:
+        if version.version_id != recorded:
+            kind = "delete marker" if version.delete_marker else f"{version.size:,}-byte version"
+            findings.append(f"a {kind} written outside the portal ({version.version_id})")
+    Upload.objects.filter(pk=upload.pk).update(foreign_checked_at=timezone.now())
+    if findings:
+        reason = "Data was written to this file's storage key outside the portal."
+        Upload.objects.filter(pk=upload.pk).update(status_reason=reason)
+        audit.record("upload.tampering_detected", target=upload, actor_label="system", findings=findings)
+    return findings

@@ -1,13 +1,17 @@
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+import audit
 from accounts.models import Organization
 from accounts.validators import validate_key_slug
+from uploads.refusals import refuse
 from uploads.webhooks import validate_webhook_url
 
 
@@ -161,10 +165,22 @@ class Upload(models.Model):
         FAILED = "failed", "Failed"
         ABORTED = "aborted", "Aborted"
 
-    IN_PROGRESS = (Status.CREATED, Status.UPLOADING, Status.STALLED, Status.COMPLETING)
-    RECEIVED = (Status.UPLOADED, Status.VERIFYING, Status.VERIFIED)
+    # The states, in groups the rules speak of. Every change between them goes through
+    # transition().
+    # The customer may still send parts (and so get credentials and report progress).
+    ACTIVE = frozenset({Status.CREATED, Status.UPLOADING, Status.STALLED})
+    # Only these can fall silent and become stalled (the CLI sends no heartbeats).
+    HEARTBEATING = frozenset({Status.CREATED, Status.UPLOADING})
+    IN_PROGRESS = ACTIVE | {Status.COMPLETING}
+    # Stored, and the recorded version is the file.
+    RECEIVED = frozenset({Status.UPLOADED, Status.VERIFYING, Status.VERIFIED})
+    AWAITING_VERIFICATION = frozenset({Status.UPLOADED, Status.VERIFYING})
+    # Not settled yet: a staff receipt waits for these.
+    UNSETTLED = IN_PROGRESS | AWAITING_VERIFICATION
+    # Finished one way or another: the key takes nothing more from the customer.
+    FINISHED = RECEIVED | {Status.FAILED, Status.ABORTED}
     # Bytes that count against the quota: in flight or kept.
-    COUNTS_AGAINST_QUOTA = IN_PROGRESS + RECEIVED
+    COUNTS_AGAINST_QUOTA = IN_PROGRESS | RECEIVED
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(UploadProject, on_delete=models.PROTECT, related_name="uploads")
@@ -227,6 +243,62 @@ class Upload(models.Model):
     @property
     def display_path(self) -> str:
         return self.relative_path or self.original_name
+
+    def transition(
+        self,
+        to: str,
+        *,
+        allowed: Iterable[str],
+        action: str = "",
+        actor=None,
+        audit_data: dict[str, Any] | None = None,
+        refuse_otherwise: bool = False,
+        **fields: Any,
+    ) -> str | None:
+        """Move this upload to `to` if it is in one of the `allowed` states, as one conditional
+        update on the locked row, so two concurrent callers cannot both win. Sets `fields` too,
+        records `action` in the audit log when it moved, and returns the state it left. When it
+        did not move: None, or with `refuse_otherwise` the refusal that says why."""
+        allowed = frozenset(allowed)
+        with transaction.atomic():
+            current, reason = (
+                Upload.objects.select_for_update()
+                .filter(pk=self.pk)
+                .values_list("status", "status_reason")
+                .first()
+            ) or (None, "")
+            if current in allowed:
+                # updated_at says since when it is `to` (update() does not touch auto_now fields).
+                fields.setdefault("updated_at", timezone.now())
+                Upload.objects.filter(pk=self.pk).update(status=to, **fields)
+                self.status = to
+                for name, value in fields.items():
+                    setattr(self, name, value)
+                if action:
+                    audit.record(action, actor=actor, target=self, **(audit_data or {}))
+                return current
+        if current is not None:
+            self.status, self.status_reason = current, reason
+        if refuse_otherwise:
+            self._refuse_from(current, actor)
+        return None
+
+    def _refuse_from(self, current: str | None, actor) -> NoReturn:
+        if current == Upload.Status.ABORTED:
+            refuse("upload_aborted", "This upload was cancelled; start a new one.", user=actor, target=self)
+        if current == Upload.Status.COMPLETING:
+            refuse("already_completing", "This upload is already being completed.", user=actor, target=self)
+        if current == Upload.Status.FAILED:
+            # Say why: a complete retried after a lost reply only learns the outcome here.
+            message = f"This upload failed. {self.status_reason} Start a new one.".replace("  ", " ")
+            refuse("upload_failed", message, user=actor, target=self)
+        refuse(
+            "already_completed",
+            "This upload is already complete.",
+            user=actor,
+            target=self,
+            upload_status=current,
+        )
 
     @property
     def is_in_progress(self) -> bool:

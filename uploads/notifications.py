@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 Kind = Notification.Kind
 # An upload in one of these may still settle, so its batch's message waits for it.
-UNSETTLED = (*Upload.IN_PROGRESS, Upload.Status.UPLOADED, Upload.Status.VERIFYING)
+UNSETTLED = Upload.UNSETTLED
 RESULT_KINDS = (Kind.STAFF_RESULTS, Kind.RECEIPT, Kind.WEBHOOK)
 
 

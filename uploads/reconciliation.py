@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import audit
-from uploads import dispatch, integrity, leases, notifications, s3
+from uploads import dispatch, integrity, leases, lifecycle, notifications, s3
 from uploads.models import NotificationItem, Upload, UploadProject
 
 log = logging.getLogger(__name__)
@@ -62,19 +62,17 @@ def run() -> dict[str, int]:
 def apply_bucket_policy() -> int:
     """Keep revocations in the bucket policy and drop expired ones (the storage layer's rule).
     Only when revocation rows exist: otherwise setup_storage's policy is already current."""
-    from uploads import services
     from uploads.models import CredentialRevocation
 
     if not CredentialRevocation.objects.exists():
         return 0
-    return int(services.apply_bucket_policy())
+    return int(lifecycle.apply_bucket_policy())
 
 
 def close_projects_past_deadline(now=None) -> int:
     """Close open projects once their deadline and grace period have passed. Between the
     two no new upload can start (is_accepting_uploads checks the deadline) but uploads
     already running may still finish, refresh credentials and complete."""
-    from uploads import services
 
     now = now or timezone.now()
     closed = 0
@@ -94,7 +92,7 @@ def close_projects_past_deadline(now=None) -> int:
                     grace_period_hours=project.grace_period_hours,
                 )
                 # Credentials vended before the close must stop working too.
-                services.revoke_project_credentials(project, "Deadline and grace period passed.")
+                lifecycle.revoke_project_credentials(project, "Deadline and grace period passed.")
                 closed += 1
     return closed
 
@@ -103,7 +101,7 @@ def mark_stalled(now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.UPLOAD_STALLED_AFTER_SECONDS)
     candidates = (
-        Upload.objects.filter(status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING))
+        Upload.objects.filter(status__in=Upload.HEARTBEATING)
         .exclude(source=Upload.Source.CLI)  # the CLI sends no heartbeats
         .annotate(heartbeat=Coalesce(F("last_progress_at"), F("created_at")))
         .filter(heartbeat__lt=cutoff)
@@ -112,20 +110,18 @@ def mark_stalled(now=None) -> int:
     stalled = 0
     for upload in candidates:
         with transaction.atomic():
-            changed = Upload.objects.filter(
-                pk=upload.pk, status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING)
-            ).update(
-                status=Upload.Status.STALLED, status_reason="No progress reported since the last heartbeat."
+            moved = upload.transition(
+                Upload.Status.STALLED,
+                allowed=Upload.HEARTBEATING,
+                action="upload.stalled",
+                audit_data={
+                    "bytes_confirmed": upload.bytes_confirmed,
+                    "last_heartbeat": upload.heartbeat.isoformat(),
+                },
+                status_reason="No progress reported since the last heartbeat.",
             )
-            if not changed:
+            if moved is None:
                 continue
-            upload.status = Upload.Status.STALLED
-            audit.record(
-                "upload.stalled",
-                target=upload,
-                bytes_confirmed=upload.bytes_confirmed,
-                last_heartbeat=upload.heartbeat.isoformat(),
-            )
             notifications.notify_stalled(upload)
             stalled += 1
     return stalled
@@ -133,12 +129,11 @@ def mark_stalled(now=None) -> int:
 
 def recover_interrupted_completes(now=None) -> int:
     """Uploads left `completing` longer than any complete takes: their web process died."""
-    from uploads import services
 
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.UPLOAD_COMPLETE_TIMEOUT_SECONDS)
     stuck = Upload.objects.filter(status=Upload.Status.COMPLETING, updated_at__lt=cutoff)
-    return sum(services.recover_interrupted_complete(u) != "unchanged" for u in stuck)
+    return sum(lifecycle.recover_interrupted_complete(u) != "unchanged" for u in stuck)
 
 
 def abandon_reason(upload: Upload, now) -> str:
@@ -153,9 +148,7 @@ def abandon_reason(upload: Upload, now) -> str:
 def abort_abandoned(now=None) -> int:
     now = now or timezone.now()
     aborted = 0
-    candidates = Upload.objects.filter(
-        status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING, Upload.Status.STALLED)
-    ).select_related("project__organization")
+    candidates = Upload.objects.filter(status__in=Upload.ACTIVE).select_related("project__organization")
     for upload in candidates:
         reason = abandon_reason(upload, now)
         if not reason:
@@ -164,19 +157,18 @@ def abort_abandoned(now=None) -> int:
         if upload.multipart_upload_id:
             # S3 first: if this fails the row stays as it was and the next pass retries.
             s3_aborted = s3.abort_multipart_upload(upload.object_key, upload.multipart_upload_id)
-        with transaction.atomic():
-            changed = Upload.objects.filter(pk=upload.pk, status=upload.status).update(
-                status=Upload.Status.ABORTED, status_reason=reason
-            )
-            if changed:
-                audit.record(
-                    "upload.aborted_abandoned",
-                    target=upload,
-                    reason=reason,
-                    bytes_confirmed=upload.bytes_confirmed,
-                    s3_multipart_aborted=s3_aborted,
-                )
-                aborted += 1
+        moved = upload.transition(
+            Upload.Status.ABORTED,
+            allowed={upload.status},
+            action="upload.aborted_abandoned",
+            audit_data={
+                "reason": reason,
+                "bytes_confirmed": upload.bytes_confirmed,
+                "s3_multipart_aborted": s3_aborted,
+            },
+            status_reason=reason,
+        )
+        aborted += moved is not None
     return aborted
 
 
@@ -191,17 +183,17 @@ def abort_orphan_multipart_uploads(now=None) -> int:
     aborted = 0
     for project in UploadProject.objects.select_related("organization"):
         for mpu in s3.list_multipart_uploads(project.key_prefix):
-            initiated = mpu.get("initiated")
-            if mpu["upload_id"] in active or (initiated and initiated > now - ORPHAN_MULTIPART_AGE):
+            initiated = mpu.initiated
+            if mpu.upload_id in active or (initiated and initiated > now - ORPHAN_MULTIPART_AGE):
                 continue
             # CLI copies run their own multipart uploads: leave those to the CLI while its
             # upload row is unfinished.
             if Upload.objects.filter(
-                object_key=mpu["key"], source=Upload.Source.CLI, status__in=Upload.IN_PROGRESS
+                object_key=mpu.key, source=Upload.Source.CLI, status__in=Upload.IN_PROGRESS
             ).exists():
                 continue
-            if s3.abort_multipart_upload(mpu["key"], mpu["upload_id"]):
-                audit.record("storage.orphan_multipart_aborted", target=project, key=mpu["key"])
+            if s3.abort_multipart_upload(mpu.key, mpu.upload_id):
+                audit.record("storage.orphan_multipart_aborted", target=project, key=mpu.key)
                 aborted += 1
     return aborted
 
@@ -211,7 +203,7 @@ def pick_up_cli_uploads() -> int:
     picked = 0
     waiting = Upload.objects.filter(
         source=Upload.Source.CLI,
-        status__in=(Upload.Status.CREATED, Upload.Status.UPLOADING, Upload.Status.STALLED),
+        status__in=Upload.ACTIVE,
     ).select_related("project__organization")
     for upload in waiting:
         try:
@@ -220,19 +212,17 @@ def pick_up_cli_uploads() -> int:
             if exc.missing:
                 continue
             raise
-        with transaction.atomic():
-            changed = Upload.objects.filter(pk=upload.pk, status=upload.status).update(
-                status=Upload.Status.UPLOADED,
-                version_id=head["version_id"],
-                etag=head["etag"],
-                bytes_confirmed=head["size"],
-                completed_at=timezone.now(),
-            )
-            if not changed:
-                continue
-            audit.record(
-                "upload.received_cli", target=upload, version_id=head["version_id"], size=head["size"]
-            )
+        moved = upload.transition(
+            Upload.Status.UPLOADED,
+            allowed={upload.status},
+            action="upload.received_cli",
+            audit_data={"version_id": head.version_id, "size": head.size},
+            version_id=head.version_id,
+            etag=head.etag,
+            bytes_confirmed=head.size,
+            completed_at=timezone.now(),
+        )
+        if moved is not None:
             dispatch.verify_after_commit(upload.pk)
             picked += 1
     return picked
@@ -243,24 +233,23 @@ def detect_tampering(now=None) -> int:
     - early, while vended credentials still live: any version other than the recorded one
       (or any object on an aborted upload's key) is reported to staff at once;
     - final, once the last credentials expired: the storage layer's one-off foreign-write
-      check (services.check_foreign_writes: aborts foreign multipart uploads, audits), and
+      check (integrity.check_foreign_writes: aborts foreign multipart uploads, audits), and
       staff are told about anything not already reported.
     Nothing is deleted: the recorded version stays the one that counts."""
-    from uploads import services
 
     now = now or timezone.now()
     flagged = 0
     live = Upload.objects.filter(
-        status__in=(*Upload.RECEIVED, Upload.Status.FAILED, Upload.Status.ABORTED),
+        status__in=Upload.FINISHED,
         credentials_expire_at__gt=now,
     ).select_related("project__organization")
     for upload in live:
         flagged += integrity.report_written_over(upload)
-    for upload in services.due_for_foreign_check(now).select_related("project__organization")[:500]:
+    for upload in integrity.due_for_foreign_check(now).select_related("project__organization")[:500]:
         # The one listing of the key's history in its life: only a listing shows versions
         # written before the recorded one.
         versions = s3.list_object_versions(upload.object_key)
-        findings = services.check_foreign_writes(upload, versions=versions)
+        findings = integrity.check_foreign_writes(upload, versions=versions)
         if not findings:
             continue
         upload.refresh_from_db()
@@ -278,19 +267,19 @@ def detect_tampering(now=None) -> int:
     return flagged
 
 
-def _foreign_versions(upload: Upload, versions: list[dict]) -> list[tuple[str, str]]:
+def _foreign_versions(upload: Upload, versions: list[s3.Version]) -> list[tuple[str, str]]:
     recorded = upload.version_id if upload.status != Upload.Status.ABORTED else None
     if upload.status != Upload.Status.ABORTED and not recorded:
         return []
     found = []
     for version in versions:
-        if version["version_id"] == recorded:
+        if version.version_id == recorded:
             continue
         if upload.status == Upload.Status.ABORTED:
             detail = "An object was stored on the key of an aborted upload."
-        elif version["delete_marker"]:
+        elif version.delete_marker:
             detail = "The file was deleted (a delete marker was added)."
         else:
             detail = "A different version of the file was written after it was received."
-        found.append((version["version_id"] or "null", detail))
+        found.append((version.version_id or "null", detail))
     return found

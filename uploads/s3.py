@@ -3,7 +3,8 @@
 The endpoint comes from settings.AWS_ENDPOINT_URL (moto locally, None for real AWS) and
 requests use path-style addressing, so the same code runs against both. The server's own
 credentials come from boto3's default chain (environment, instance role). Functions take
-and return plain values so callers never see boto3 types; S3 errors surface as
+plain values and return the small frozen dataclasses below (never boto3's dicts), so a
+caller's typo is an AttributeError at once, not a silent None; S3 errors surface as
 `StorageError` with the S3 error code.
 """
 
@@ -44,6 +45,63 @@ class StorageError(Exception):
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part S3 holds for a multipart upload."""
+
+    number: int
+    size: int
+    etag: str
+    checksum_crc64nvme: str | None
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """The object version a complete (or the portal's own PUT) made, as S3 reported it."""
+
+    version_id: str
+    etag: str
+    checksum_crc64nvme: str
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    """One object version's metadata, from HeadObject with checksums."""
+
+    size: int
+    etag: str
+    version_id: str
+    checksum_crc64nvme: str
+    checksum_type: str
+    content_type: str
+    last_modified: datetime | None
+    server_side_encryption: str
+
+    def stored_version(self) -> StoredVersion:
+        return StoredVersion(self.version_id, self.etag, self.checksum_crc64nvme)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One entry of a key's history: an object version or a delete marker (size None)."""
+
+    version_id: str
+    size: int | None
+    etag: str
+    is_latest: bool
+    last_modified: datetime | None
+    delete_marker: bool
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    """An unfinished multipart upload."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None
 
 
 @dataclass(frozen=True)
@@ -136,10 +194,9 @@ def create_multipart_upload(key: str, content_type: str = "") -> str:
     return resp["UploadId"]
 
 
-def list_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
-    """Every part S3 holds for the upload, across all ListParts pages, as
-    {number, size, etag, checksum_crc64nvme}."""
-    parts: list[dict[str, Any]] = []
+def list_parts(key: str, upload_id: str) -> list[Part]:
+    """Every part S3 holds for the upload, across all ListParts pages."""
+    parts: list[Part] = []
     marker = 0
     while True:
         resp = _call(
@@ -151,29 +208,18 @@ def list_parts(key: str, upload_id: str) -> list[dict[str, Any]]:
             PartNumberMarker=marker,
         )
         for p in resp.get("Parts", []):
-            parts.append(
-                {
-                    "number": p["PartNumber"],
-                    "size": p["Size"],
-                    "etag": p["ETag"],
-                    "checksum_crc64nvme": p.get("ChecksumCRC64NVME"),
-                }
-            )
+            parts.append(Part(p["PartNumber"], p["Size"], p["ETag"], p.get("ChecksumCRC64NVME")))
         if not resp.get("IsTruncated"):
             return parts
         marker = int(resp["NextPartNumberMarker"])
 
 
 def complete_multipart_upload(
-    key: str, upload_id: str, parts: list[dict[str, Any]], checksum_crc64nvme: str
-) -> dict[str, Any]:
+    key: str, upload_id: str, parts: list[Part], checksum_crc64nvme: str
+) -> StoredVersion:
     """Complete with the client's full-object CRC64NVME so S3 checks it (moto does not:
-    callers compare the returned checksum themselves). Returns version_id, etag and
-    checksum_crc64nvme as S3 reports them."""
-    multipart = []
-    for p in parts:
-        entry = {"PartNumber": p["number"], "ETag": p["etag"]}
-        multipart.append(entry)
+    callers compare the stored checksum themselves)."""
+    multipart = [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
     resp = _call(
         client().complete_multipart_upload,
         Bucket=bucket(),
@@ -183,11 +229,9 @@ def complete_multipart_upload(
         ChecksumCRC64NVME=checksum_crc64nvme,
         ChecksumType="FULL_OBJECT",
     )
-    return {
-        "version_id": resp.get("VersionId") or "",
-        "etag": resp.get("ETag") or "",
-        "checksum_crc64nvme": resp.get("ChecksumCRC64NVME") or "",
-    }
+    return StoredVersion(
+        resp.get("VersionId") or "", resp.get("ETag") or "", resp.get("ChecksumCRC64NVME") or ""
+    )
 
 
 def abort_multipart_upload(key: str, upload_id: str) -> bool:
@@ -201,14 +245,14 @@ def abort_multipart_upload(key: str, upload_id: str) -> bool:
     return True
 
 
-def list_multipart_uploads(prefix: str) -> list[dict[str, Any]]:
-    """Unfinished multipart uploads under a prefix (all pages): {key, upload_id, initiated}."""
-    out: list[dict[str, Any]] = []
+def list_multipart_uploads(prefix: str) -> list[MultipartUpload]:
+    """Unfinished multipart uploads under a prefix (all pages)."""
+    out: list[MultipartUpload] = []
     kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": prefix}
     while True:
         resp = _call(client().list_multipart_uploads, **kwargs)
         for u in resp.get("Uploads", []):
-            out.append({"key": u["Key"], "upload_id": u["UploadId"], "initiated": u.get("Initiated")})
+            out.append(MultipartUpload(u["Key"], u["UploadId"], u.get("Initiated")))
         if not resp.get("IsTruncated"):
             return out
         kwargs["KeyMarker"] = resp.get("NextKeyMarker", "")
@@ -218,22 +262,22 @@ def list_multipart_uploads(prefix: str) -> list[dict[str, Any]]:
 # Objects -----------------------------------------------------------------------------
 
 
-def head_object(key: str, version_id: str | None = None) -> dict[str, Any]:
+def head_object(key: str, version_id: str | None = None) -> ObjectHead:
     """Size, ETag, version and the stored full-object checksum of one object version."""
     kwargs: dict[str, Any] = {"Bucket": bucket(), "Key": key, "ChecksumMode": "ENABLED"}
     if version_id:
         kwargs["VersionId"] = version_id
     resp = _call(client().head_object, **kwargs)
-    return {
-        "size": resp["ContentLength"],
-        "etag": resp.get("ETag", ""),
-        "version_id": resp.get("VersionId") or "",
-        "checksum_crc64nvme": resp.get("ChecksumCRC64NVME") or "",
-        "checksum_type": resp.get("ChecksumType") or "",
-        "content_type": resp.get("ContentType", ""),
-        "last_modified": resp.get("LastModified"),
-        "server_side_encryption": resp.get("ServerSideEncryption", ""),
-    }
+    return ObjectHead(
+        size=resp["ContentLength"],
+        etag=resp.get("ETag", ""),
+        version_id=resp.get("VersionId") or "",
+        checksum_crc64nvme=resp.get("ChecksumCRC64NVME") or "",
+        checksum_type=resp.get("ChecksumType") or "",
+        content_type=resp.get("ContentType", ""),
+        last_modified=resp.get("LastModified"),
+        server_side_encryption=resp.get("ServerSideEncryption", ""),
+    )
 
 
 @dataclass(frozen=True)
@@ -266,43 +310,36 @@ def head_latest(key: str) -> Latest:
     return Latest(exists=True, version_id=resp.get("VersionId") or "", delete_marker=False)
 
 
-def list_object_versions(key: str) -> list[dict[str, Any]]:
+def list_object_versions(key: str) -> list[Version]:
     """Every version and delete marker of exactly this key, newest first. O(versions) on S3
     (and, on moto, a copy of every body): for questions only a history answers."""
-    out: list[dict[str, Any]] = []
+    out: list[Version] = []
     kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": key}
     while True:
         resp = _call(client().list_object_versions, **kwargs)
         for v in resp.get("Versions", []):
             if v["Key"] == key:
-                out.append(
-                    {
-                        "version_id": v.get("VersionId") or "",
-                        "size": v.get("Size"),
-                        "etag": v.get("ETag", ""),
-                        "is_latest": v.get("IsLatest", False),
-                        "last_modified": v.get("LastModified"),
-                        "delete_marker": False,
-                    }
-                )
+                out.append(_version(v, size=v.get("Size"), etag=v.get("ETag", ""), delete_marker=False))
         for m in resp.get("DeleteMarkers", []):
             if m["Key"] == key:
-                out.append(
-                    {
-                        "version_id": m.get("VersionId") or "",
-                        "size": None,
-                        "etag": "",
-                        "is_latest": m.get("IsLatest", False),
-                        "last_modified": m.get("LastModified"),
-                        "delete_marker": True,
-                    }
-                )
+                out.append(_version(m, size=None, etag="", delete_marker=True))
         if not resp.get("IsTruncated"):
             break
         kwargs["KeyMarker"] = resp.get("NextKeyMarker", "")
         kwargs["VersionIdMarker"] = resp.get("NextVersionIdMarker", "")
-    out.sort(key=lambda v: v["last_modified"] or datetime.min, reverse=True)
+    out.sort(key=lambda v: v.last_modified or datetime.min, reverse=True)
     return out
+
+
+def _version(entry: dict[str, Any], *, size: int | None, etag: str, delete_marker: bool) -> Version:
+    return Version(
+        version_id=entry.get("VersionId") or "",
+        size=size,
+        etag=etag,
+        is_latest=entry.get("IsLatest", False),
+        last_modified=entry.get("LastModified"),
+        delete_marker=delete_marker,
+    )
 
 
 def put_object(key: str, body: bytes, content_type: str = "application/octet-stream") -> str:
@@ -313,7 +350,7 @@ def put_object(key: str, body: bytes, content_type: str = "application/octet-str
     return resp.get("VersionId") or ""
 
 
-def put_empty_object(key: str, content_type: str = "") -> dict[str, Any]:
+def put_empty_object(key: str, content_type: str = "") -> StoredVersion:
     """Store a zero-byte file (multipart upload needs at least one part of bytes). Asks S3 for
     its CRC64NVME like a multipart complete does, and answers in the same shape."""
     kwargs: dict[str, Any] = {
@@ -325,11 +362,9 @@ def put_empty_object(key: str, content_type: str = "") -> dict[str, Any]:
     }
     kwargs.update(_encryption_args())
     resp = _call(client().put_object, **kwargs)
-    return {
-        "version_id": resp.get("VersionId") or "",
-        "etag": resp.get("ETag") or "",
-        "checksum_crc64nvme": resp.get("ChecksumCRC64NVME") or "",
-    }
+    return StoredVersion(
+        resp.get("VersionId") or "", resp.get("ETag") or "", resp.get("ChecksumCRC64NVME") or ""
+    )
 
 
 def get_object_bytes(key: str, version_id: str | None = None) -> bytes:
@@ -530,7 +565,7 @@ def put_bucket_policy(policy: dict[str, Any]) -> None:
 # IAM (local stand-in only: in AWS the role is created once by an administrator) --------
 
 
-def ensure_local_uploader_role() -> bool:
+def ensure_local_uploader_role(*, trust_policy: dict[str, Any], permissions: dict[str, Any]) -> bool:
     """Create the uploader role on moto so `make run` works offline; True if created."""
     iam = client("iam")
     name = settings.UPLOADER_ROLE_ARN.rsplit("/", 1)[-1]
@@ -540,44 +575,16 @@ def ensure_local_uploader_role() -> bool:
     except StorageError as exc:
         if exc.code != "NoSuchEntity":
             raise
-    account = settings.UPLOADER_ROLE_ARN.split(":")[4]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-            }
-        ],
-    }
-    _call(iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), MaxSessionDuration=3600)
+    _call(
+        iam.create_role,
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(trust_policy),
+        MaxSessionDuration=3600,
+    )
     _call(
         iam.put_role_policy,
         RoleName=name,
         PolicyName="upload-objects",
-        PolicyDocument=json.dumps(uploader_role_policy()),
+        PolicyDocument=json.dumps(permissions),
     )
     return True
-
-
-def uploader_role_policy() -> dict[str, Any]:
-    """The role's own permissions: the ceiling every session policy narrows further."""
-    statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"arn:aws:s3:::{bucket()}/*"]}
-    ]
-    if settings.UPLOAD_KMS_KEY_ID:
-        statements.append(kms_statement())
-    return {"Version": "2012-10-17", "Statement": statements}
-
-
-def kms_statement() -> dict[str, Any]:
-    """Use of the bucket's KMS key for SSE-KMS multipart uploads (a data key per part), and
-    only by S3 in the bucket's region on the holder's behalf, never as a direct KMS call."""
-    return {
-        "Sid": "UseTheBucketKeyThroughS3",
-        "Effect": "Allow",
-        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-        "Resource": settings.UPLOAD_KMS_KEY_ID,
-        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{settings.AWS_REGION}.amazonaws.com"}},
-    }

@@ -6,19 +6,19 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import Membership
-from uploads import services
+from uploads import lifecycle
 from uploads.models import CredentialRevocation, UploadProject
 
 
 @receiver(post_delete, sender=Membership)
 def membership_removed(sender, instance: Membership, **kwargs) -> None:
-    services.revoke_user_credentials(instance.user, "membership removed", organization=instance.organization)
+    lifecycle.revoke_user_credentials(instance.user, "membership removed", organization=instance.organization)
 
 
 @receiver(post_save, sender=Membership)
 def membership_changed(sender, instance: Membership, created: bool, **kwargs) -> None:
     if not created and instance.role != Membership.Role.UPLOADER:
-        services.revoke_user_credentials(
+        lifecycle.revoke_user_credentials(
             instance.user, "role changed to viewer", organization=instance.organization
         )
 
@@ -38,11 +38,11 @@ def project_status_changed(sender, instance: UploadProject, **kwargs) -> None:
     if before == instance.status or before is None:
         return
     if instance.status == UploadProject.Status.CLOSED:
-        services.revoke_project_credentials(instance, "project closed")
+        lifecycle.revoke_project_credentials(instance, "project closed")
     elif instance.status == UploadProject.Status.OPEN:
         # Reopened: credentials issued before the close may be used again.
         removed, _ = CredentialRevocation.objects.filter(
             kind=CredentialRevocation.Kind.PREFIX, value=instance.key_prefix
         ).delete()
         if removed:
-            transaction.on_commit(services.apply_bucket_policy_safely)
+            transaction.on_commit(lifecycle.apply_bucket_policy_safely)

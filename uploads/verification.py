@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-import audit
 from uploads import dispatch, leases, notifications, s3
 from uploads.models import TaskLease, Upload, VerificationResult
 
@@ -87,7 +86,7 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
         return "done"
     if upload.status not in (Upload.Status.UPLOADED, Upload.Status.VERIFYING):
         return "not_ready"
-    Upload.objects.filter(pk=upload.pk, status=Upload.Status.UPLOADED).update(status=Upload.Status.VERIFYING)
+    upload.transition(Upload.Status.VERIFYING, allowed={Upload.Status.UPLOADED})
     leases.checkpoint("verify.started")
 
     started = time.monotonic()
@@ -121,37 +120,40 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
             version_id=finding.version_id,
             duration_ms=duration_ms,
         )
-        now = timezone.now()
-        if finding.outcome == Outcome.VERIFIED:
-            upload.status, upload.verified_at = Upload.Status.VERIFIED, now
-            action = "upload.verified"
-        elif finding.outcome == Outcome.FAILED:
-            upload.status = Upload.Status.FAILED
-            action = "upload.verification_failed"
-        else:
-            # Received, nothing to compare with: it stays "uploaded", marked by the result row.
-            upload.status = Upload.Status.UPLOADED
-            action = "upload.received_unverified"
-        upload.status_reason = finding.reason
+        to, action, fields = _settled_state(finding)
         if not upload.version_id and finding.version_id:
-            upload.version_id = finding.version_id
-        upload.save(update_fields=["status", "status_reason", "verified_at", "version_id", "updated_at"])
-        upload.verification = result
-        audit.record(
-            action,
-            target=upload,
-            method=finding.method,
-            reason=finding.reason,
-            size=finding.object_size,
-            crc64nvme=finding.object_crc64nvme,
-            sha256=finding.object_sha256,
-            version_id=finding.version_id,
-            duration_ms=duration_ms,
+            fields["version_id"] = finding.version_id
+        upload.transition(
+            to,
+            allowed=Upload.AWAITING_VERIFICATION,
+            action=action,
+            audit_data={
+                "method": finding.method,
+                "reason": finding.reason,
+                "size": finding.object_size,
+                "crc64nvme": finding.object_crc64nvme,
+                "sha256": finding.object_sha256,
+                "version_id": finding.version_id,
+                "duration_ms": duration_ms,
+            },
+            status_reason=finding.reason,
+            **fields,
         )
+        upload.verification = result
         notifications.notify_settled(upload)
         transaction.on_commit(_deliver_soon)
     leases.checkpoint("verify.committed")
     return finding.outcome
+
+
+def _settled_state(finding: Finding) -> tuple[str, str, dict]:
+    """The state a verification's finding leaves the upload in, and the action it records."""
+    if finding.outcome == Outcome.VERIFIED:
+        return Upload.Status.VERIFIED, "upload.verified", {"verified_at": timezone.now()}
+    if finding.outcome == Outcome.FAILED:
+        return Upload.Status.FAILED, "upload.verification_failed", {}
+    # Received, nothing to compare with: it stays "uploaded", marked by the result row.
+    return Upload.Status.UPLOADED, "upload.received_unverified", {}
 
 
 def _deliver_soon() -> None:
@@ -176,25 +178,25 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
     found = Finding(
         Outcome.VERIFIED,
         Method.METADATA,
-        object_size=head["size"],
-        object_crc64nvme=head["checksum_crc64nvme"],
-        version_id=head["version_id"] or (version or ""),
+        object_size=head.size,
+        object_crc64nvme=head.checksum_crc64nvme,
+        version_id=head.version_id or (version or ""),
     )
-    if head["size"] != upload.size:
+    if head.size != upload.size:
         found.outcome = Outcome.FAILED
-        found.reason = f"The stored file has {head['size']:,} bytes; the file had {upload.size:,}."
+        found.reason = f"The stored file has {head.size:,} bytes; the file had {upload.size:,}."
         return found
     # For CLI uploads the recorded CRC64NVME came from S3 itself, so it proves nothing.
     browser_crc = upload.checksum_crc64nvme if upload.source == Upload.Source.BROWSER else ""
     if browser_crc:
-        if not head["checksum_crc64nvme"]:
+        if not head.checksum_crc64nvme:
             found.outcome = Outcome.FAILED
             found.reason = "Storage reported no CRC64NVME checksum for the file, so it could not be checked."
             return found
-        if head["checksum_crc64nvme"] != browser_crc:
+        if head.checksum_crc64nvme != browser_crc:
             found.outcome = Outcome.FAILED
             found.reason = (
-                f"The stored file's CRC64NVME ({head['checksum_crc64nvme']}) differs from the one computed "
+                f"The stored file's CRC64NVME ({head.checksum_crc64nvme}) differs from the one computed "
                 f"from the customer's file ({browser_crc}): some bytes changed on the way."
             )
             return found
@@ -211,7 +213,7 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
     if deep:
         found.method = Method.DEEP
         found.object_sha256 = sha256_of_object(
-            upload.object_key, version, head["size"], on_chunk=lambda _done: keep_lease()
+            upload.object_key, version, head.size, on_chunk=lambda _done: keep_lease()
         )
         for name, value in expected_sha.items():
             if value.lower() != found.object_sha256:

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from uploads import selectors, services
+from uploads import selectors
 from uploads.models import UploadProject
 from uploads.tenancy import Tenancy
 
@@ -31,7 +31,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 def _live_context(project: UploadProject, activity_page: int) -> dict:
-    used = services.quota_used(project)
+    used = selectors.quota_used(project)
     return {
         "project": project,
         "quota_used": used,

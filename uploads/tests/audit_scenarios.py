@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.tests.scenarios import Ctx, scenario, staff
-from uploads import notifications, reconciliation, s3, services, tasks
+from uploads import integrity, lifecycle, notifications, reconciliation, s3, tasks
 from uploads.models import Notification, Upload, UploadProject
 from uploads.tests.helpers import (
     KIB,
@@ -172,7 +172,7 @@ def write_beside_the_portal(ctx: Ctx) -> None:
     s3.client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
     assert reconciliation.detect_tampering() == 1
     Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
-    assert services.check_foreign_writes(Upload.objects.get(pk=up["id"]))
+    assert integrity.check_foreign_writes(Upload.objects.get(pk=up["id"]))
 
 
 @scenario("upload.object_missing", "upload.object_restored")
@@ -229,7 +229,7 @@ def consultant_downloads_a_file(ctx: Ctx) -> None:
 def remove_a_member_with_live_credentials(ctx: Ctx) -> None:
     up = _started(ctx)
     assert post_json(ctx.client, f"/api/uploads/{up['id']}/credentials").status_code == 200
-    rev = services.revoke_user_credentials(
+    rev = lifecycle.revoke_user_credentials(
         ctx.tenants.alice, "membership removed", actor=ctx.tenants.consultant, organization=ctx.tenants.org_a
     )
     assert rev is not None
@@ -279,7 +279,7 @@ def die_while_completing(ctx: Ctx) -> None:
     data = os.urandom(9000)
     up, _ = _parts_sent(ctx, data)
     # The web process dies between claiming the upload and asking S3 to complete it.
-    services._claim(Upload.objects.get(pk=up["id"]), ctx.tenants.alice, Upload.Status.COMPLETING)
+    Upload.objects.get(pk=up["id"]).transition(Upload.Status.COMPLETING, allowed=Upload.ACTIVE)
     settings = ctx.request.getfixturevalue("settings")
     later = timezone.now() + timedelta(seconds=settings.UPLOAD_COMPLETE_TIMEOUT_SECONDS + 1)
     assert reconciliation.recover_interrupted_completes(now=later) == 1

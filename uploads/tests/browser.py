@@ -71,7 +71,7 @@ def counting(page, sent: dict[int, int]) -> None:
 
 def stored_parts(upload: Upload) -> dict[int, int]:
     """Part number to size, as S3 holds them for the upload."""
-    return {p["number"]: p["size"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
+    return {p.number: p.size for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
 
 
 def pick_in_new_page(context, live_server, project, path: Path, sent: dict[int, int], before_pick=None):

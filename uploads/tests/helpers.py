@@ -8,7 +8,7 @@ import json
 import pytest
 from awscrt import checksums
 
-from uploads import s3, services
+from uploads import s3
 from uploads.s3 import Credentials
 
 KIB = 1024
@@ -93,6 +93,3 @@ def upload_fully(client, project, data: bytes, name: str = "dump.dmp") -> dict:
     )
     assert resp.status_code == 200, resp.content
     return resp.json()
-
-
-__all__ = ["services"]

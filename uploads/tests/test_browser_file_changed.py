@@ -250,7 +250,7 @@ def test_it_catches_a_change_in_a_part_not_sent_yet_at_complete(
     # completes without checking the checksum, and the portal only compares afterwards.)
     for key in (old.object_key, new.object_key):
         for v in s3.list_object_versions(key):
-            body = s3.get_object_bytes(key, v["version_id"])
+            body = s3.get_object_bytes(key, v.version_id)
             assert hashlib.sha256(body).hexdigest() != old_sha
 
 

@@ -41,7 +41,7 @@ def test_pause_stops_sending_and_resume_finishes(page, live_server, tenants, tmp
     page.wait_for_timeout(3_000)
     assert len(started) == started_before, "no part starts while paused"
     upload = Upload.objects.get(original_name=path.name)
-    stored = {p["number"] for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
+    stored = {p.number for p in s3.list_parts(upload.object_key, upload.multipart_upload_id)}
     assert 0 < len(stored) < upload.part_count
 
     row.get_by_role("button", name="Resume").click()

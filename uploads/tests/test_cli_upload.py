@@ -85,7 +85,7 @@ class TestCliUpload:
 
 class TestCliCredentialLifetime:
     def test_credentials_last_as_long_as_the_copy_needs_within_15_minutes_and_an_hour(self, settings):
-        from uploads.services import cli_credentials_seconds
+        from uploads.lifecycle import cli_credentials_seconds
 
         settings.UPLOAD_CLI_MIN_SPEED = 2 * 1024 * 1024
         assert cli_credentials_seconds(10) == 900

@@ -48,7 +48,7 @@ class TestCompleteUpload:
         assert sent == [("verify_upload", up["id"])]
         row = Upload.objects.get(pk=up["id"])
         assert row.version_id == body["version_id"] and row.etag == body["etag"]
-        assert s3.head_object(up["key"], row.version_id)["size"] == 9000
+        assert s3.head_object(up["key"], row.version_id).size == 9000
         event = AuditEvent.objects.get(action="upload.completed")
         assert event.data["version_id"] == row.version_id and event.actor == tenants.alice
 

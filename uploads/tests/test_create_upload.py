@@ -5,7 +5,9 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from uploads import s3, services
+from uploads import s3, selectors
+from uploads.lifecycle import create as lifecycle_create
+from uploads.lifecycle import rules
 from uploads.models import Upload
 from uploads.tests.helpers import create, post_json
 
@@ -25,11 +27,11 @@ class TestCreateUpload:
         assert up["bucket"] == bucket and up["region"] == "us-east-1" and up["endpoint"]
         assert up["last_modified"] == 1_700_000_000_000
         (mpu,) = s3.list_multipart_uploads("acme/oracle/")
-        assert mpu == {
-            "key": up["key"],
-            "upload_id": up["multipart_upload_id"],
-            "initiated": mpu["initiated"],
-        }
+        assert mpu == s3.MultipartUpload(
+            key=up["key"],
+            upload_id=up["multipart_upload_id"],
+            initiated=mpu.initiated,
+        )
         event = AuditEvent.objects.get(action="upload.created")
         assert event.actor == tenants.alice and event.data["size"] == 9000
 
@@ -56,7 +58,7 @@ class TestCreateUpload:
             f"/api/projects/{tenants.project_a.pk}/uploads",
             {"name": "exp_01.DMP", "size": 0, "content_type": "application/vnd.tcpdump.pcap"},
         ).json()
-        assert s3.head_object(up["key"])["content_type"] == "application/octet-stream"
+        assert s3.head_object(up["key"]).content_type == "application/octet-stream"
 
     def test_folder_paths_keep_their_structure_in_the_key(self, alice_client, tenants, bucket):
         up = create(
@@ -121,10 +123,13 @@ class TestCreateUpload:
         up = resp.json()
         assert up["status"] == "uploaded" and up["part_count"] == 0 and up["multipart_upload_id"] == ""
         head = s3.head_object(up["key"])
-        assert head["size"] == 0
+        assert head.size == 0
         upload = Upload.objects.get(pk=up["id"])
-        assert upload.checksum_crc64nvme == "AAAAAAAAAAA=" and upload.checksum_sha256 == services.EMPTY_SHA256
-        assert upload.version_id == head["version_id"]
+        assert (
+            upload.checksum_crc64nvme == "AAAAAAAAAAA="
+            and upload.checksum_sha256 == lifecycle_create.EMPTY_SHA256
+        )
+        assert upload.version_id == head.version_id
         assert list(
             AuditEvent.objects.filter(target_id=up["id"]).values_list("action", flat=True).order_by("id")
         ) == [
@@ -216,7 +221,7 @@ class TestCreateUpload:
         resp = create(alice_client, tenants.project_a, 100)
         assert resp.status_code == 503 and resp.json()["code"] == "storage_unavailable"
         assert Upload.objects.get().status == Upload.Status.FAILED
-        assert services.quota_used(tenants.project_a) == 0
+        assert selectors.quota_used(tenants.project_a) == 0
 
     def test_batch_ids_group_a_folder_drop(self, alice_client, tenants, bucket):
         batch = "0b7e7c8e-63b1-4a55-9f0d-3ab0c0f0a001"
@@ -230,20 +235,20 @@ class TestPartPlanning:
         settings.UPLOAD_MIN_PART_SIZE = 8 * 1024**2
         settings.UPLOAD_PART_SIZE_UNIT = 1024**2
         size = 200 * 10**9
-        part_size, count = services.plan_parts(size)
+        part_size, count = rules.plan_parts(size)
         assert part_size == 20 * 1024**2 and count == 9537
         assert count <= 10_000 and part_size * count >= size
 
     def test_small_files_use_the_minimum(self, settings):
         settings.UPLOAD_MIN_PART_SIZE = 8 * 1024**2
         settings.UPLOAD_PART_SIZE_UNIT = 1024**2
-        assert services.plan_parts(1) == (8 * 1024**2, 1)
-        assert services.plan_parts(8 * 1024**2 + 1) == (8 * 1024**2, 2)
+        assert rules.plan_parts(1) == (8 * 1024**2, 1)
+        assert rules.plan_parts(8 * 1024**2 + 1) == (8 * 1024**2, 2)
 
     def test_the_largest_object_fits_in_10000_parts(self, settings):
         settings.UPLOAD_MIN_PART_SIZE = 8 * 1024**2
         settings.UPLOAD_PART_SIZE_UNIT = 1024**2
-        part_size, count = services.plan_parts(5 * 1024**4)
+        part_size, count = rules.plan_parts(5 * 1024**4)
         assert count <= 10_000 and part_size <= 5 * 1024**3 and part_size % 1024**2 == 0
 
 

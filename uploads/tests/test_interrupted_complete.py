@@ -68,7 +68,7 @@ class TestInterruptedComplete:
         assert recover(settings) == 1
         row = Upload.objects.get(pk=up["id"])
         assert row.status == Upload.Status.UPLOADED
-        assert row.version_id == s3.head_object(up["key"])["version_id"]
+        assert row.version_id == s3.head_object(up["key"]).version_id
         assert row.checksum_crc64nvme == crc64nvme_b64(DATA) and row.checksum_sha256 == sha256_hex(DATA)
         assert outcome() == "completed"
         assert AuditEvent.objects.filter(action="upload.completed", actor=None).count() == 1
@@ -100,7 +100,7 @@ class TestInterruptedComplete:
             Bucket=bucket,
             Key=up["key"],
             UploadId=up["multipart_upload_id"],
-            MultipartUpload={"Parts": [{"PartNumber": p["number"], "ETag": p["etag"]} for p in parts]},
+            MultipartUpload={"Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]},
         )
         assert recover(settings) == 1
         row = Upload.objects.get(pk=up["id"])

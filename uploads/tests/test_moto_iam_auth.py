@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from uploads import s3
+from uploads.bucket import ensure_local_uploader_role
 from uploads.models import Upload
 from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, sha256_hex
 
@@ -37,7 +38,7 @@ def iam_enforced(moto, bucket, monkeypatch):
         ),
     )
     key = iam.create_access_key(UserName="portal-server")["AccessKey"]
-    s3.ensure_local_uploader_role()
+    ensure_local_uploader_role()
     # Trust exactly the portal's identity, as docs/storage.md tells AWS administrators to.
     user_arn = iam.get_user(UserName="portal-server")["User"]["Arn"]
     iam.update_assume_role_policy(

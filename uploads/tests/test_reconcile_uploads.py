@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from uploads import notifications, reconciliation, s3, services, verification
+from uploads import lifecycle, notifications, reconciliation, s3, verification
 from uploads.models import NotificationItem, Upload, UploadProject
 from uploads.tests.bgutils import make_upload
 from uploads.tests.helpers import (
@@ -118,7 +118,7 @@ class TestAbandoned:
         # passes here; on S3 uploads younger than a day are left alone.)
         assert reconciliation.abort_orphan_multipart_uploads() == 1
         remaining = s3.list_multipart_uploads(tenants.project_a.key_prefix)
-        assert [m["key"] for m in remaining] == [up["key"]]
+        assert [m.key for m in remaining] == [up["key"]]
         assert AuditEvent.objects.get(action="storage.orphan_multipart_aborted").data["key"] == key
 
 
@@ -174,7 +174,7 @@ class TestTampering:
         assert event.data["recorded_version"] == upload.version_id
         # The recorded version still counts, and is what staff download.
         assert upload.status == Upload.Status.VERIFIED
-        url = services.staff_download_url(tenants.consultant, upload)
+        url = lifecycle.staff_download_url(tenants.consultant, upload)
         assert urllib.request.urlopen(url).read() == DATA
 
     def test_the_final_check_after_credentials_expire_reports_only_what_is_new(

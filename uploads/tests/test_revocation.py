@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from audit.models import AuditEvent
-from uploads import s3, services
+from uploads import lifecycle, s3
 from uploads.models import CredentialRevocation
 from uploads.tests.helpers import create, post_json
 from uploads.tests.iam import WIDE_ROLE_POLICY, captured_assume_role, simulate
@@ -55,7 +55,7 @@ class TestRevocation:
         self, live_upload, tenants, bucket, django_capture_on_commit_callbacks
     ):
         up, policy = live_upload
-        services.apply_bucket_policy()
+        lifecycle.apply_bucket_policy()
         assert put_result(bucket, up["key"], policy, "alice@acme.example") == "Allowed"
         with django_capture_on_commit_callbacks(execute=True):
             Membership.objects.get(user=tenants.alice).delete()
@@ -104,13 +104,13 @@ class TestRevocation:
         rev = CredentialRevocation.objects.get()
         assert rev.expires_at > timezone.now() + timedelta(minutes=14)
         CredentialRevocation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-        assert services.apply_bucket_policy() is True
+        assert lifecycle.apply_bucket_policy() is True
         assert "DenyRevokedIdentities" not in json.dumps(s3.get_bucket_policy())
         assert not CredentialRevocation.objects.exists()
-        assert services.apply_bucket_policy() is False
+        assert lifecycle.apply_bucket_policy() is False
 
     def test_the_bucket_policy_refuses_plain_http_and_sse_c(self, bucket, db):
-        services.apply_bucket_policy()
+        lifecycle.apply_bucket_policy()
         base = {
             "identityPolicies": [WIDE_ROLE_POLICY],
             "resourcePolicy": s3.get_bucket_policy(),

@@ -35,9 +35,9 @@ def put_multipart(key: str, parts: list[bytes]) -> str:
             Body=body,
             ChecksumCRC64NVME=crc64nvme_b64(body),
         )
-        etags.append({"number": n, "etag": r["ETag"]})
+        etags.append(s3.Part(n, len(body), r["ETag"], None))
     whole = b"".join(parts)
-    return s3.complete_multipart_upload(key, mpu, etags, crc64nvme_b64(whole))["version_id"]
+    return s3.complete_multipart_upload(key, mpu, etags, crc64nvme_b64(whole)).version_id
 
 
 def received(project, user, data: bytes, *, stored: bytes | None = None, **fields) -> Upload:

@@ -98,9 +98,12 @@ class TestWorker:
             Bucket=s3.bucket(), Key=upload.object_key, UploadId=mpu, PartNumber=1, Body=bytes(corrupted)
         )
         done = s3.complete_multipart_upload(
-            upload.object_key, mpu, [{"number": 1, "etag": part["ETag"]}], crc64nvme_b64(bytes(corrupted))
+            upload.object_key,
+            mpu,
+            [s3.Part(1, len(corrupted), part["ETag"], None)],
+            crc64nvme_b64(bytes(corrupted)),
         )
-        Upload.objects.filter(pk=upload.pk).update(version_id=done["version_id"])
+        Upload.objects.filter(pk=upload.pk).update(version_id=done.version_id)
         workers.start()
         tasks.verify_upload.delay(str(upload.pk))
         wait_until(lambda: settled(str(upload.pk)), what="verification")
