@@ -12,6 +12,17 @@ from accounts.admin_scoping import StaffScopedAdmin, team_organizations
 from accounts.models import CustomerUser, Invitation, Membership, Organization
 
 
+def _record_membership(action: str, request, membership: Membership) -> None:
+    audit.record(
+        action,
+        actor=request.user,
+        target=membership,
+        organization=membership.organization,
+        user=membership.user.get_username(),
+        role=membership.role,
+    )
+
+
 def customer_users_visible_to(user):
     """Customer (non-staff) users a consultant may see: members of their organisations,
     plus users with no membership yet so they can be added somewhere."""
@@ -29,25 +40,13 @@ class MembershipAuditMixin:
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for membership in formset.deleted_objects:
-            audit.record(
-                "membership.removed",
-                actor=request.user,
-                target=membership,
-                organization=membership.organization,
-                user=membership.user.get_username(),
-                role=membership.role,
-            )
+            _record_membership("membership.removed", request, membership)
             membership.delete()
         for membership in instances:
             created = membership.pk is None
             membership.save()
-            audit.record(
-                "membership.added" if created else "membership.role_changed",
-                actor=request.user,
-                target=membership,
-                organization=membership.organization,
-                user=membership.user.get_username(),
-                role=membership.role,
+            _record_membership(
+                "membership.added" if created else "membership.role_changed", request, membership
             )
         formset.save_m2m()
 

@@ -60,14 +60,7 @@ def create_invitation(
     invitation = Invitation(organization=organization, email=email, role=role, invited_by=invited_by)
     token = _new_token(invitation)
     invitation.save()
-    audit.record(
-        "invitation.created",
-        actor=invited_by,
-        target=invitation,
-        organization=organization,
-        email=email,
-        role=role,
-    )
+    _record("invitation.created", invitation, actor=invited_by, role=role)
     transaction.on_commit(lambda: _send(invitation, token, request))
     return invitation
 
@@ -79,13 +72,7 @@ def resend_invitation(invitation: Invitation, actor: User, request: HttpRequest 
         raise ValidationError(f"The invitation for {invitation.email} is {invitation.status}.")
     token = _new_token(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
-    audit.record(
-        "invitation.resent",
-        actor=actor,
-        target=invitation,
-        organization=invitation.organization,
-        email=invitation.email,
-    )
+    _record("invitation.resent", invitation, actor=actor)
     transaction.on_commit(lambda: _send(invitation, token, request))
 
 
@@ -94,13 +81,7 @@ def revoke_invitation(invitation: Invitation, actor: User) -> None:
         raise ValidationError(f"The invitation for {invitation.email} is {invitation.status}.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit.record(
-        "invitation.revoked",
-        actor=actor,
-        target=invitation,
-        organization=invitation.organization,
-        email=invitation.email,
-    )
+    _record("invitation.revoked", invitation, actor=actor)
 
 
 def _send(invitation: Invitation, token: str, request: HttpRequest | None) -> None:
@@ -137,15 +118,7 @@ def accept_invitation(invitation: Invitation, user: User, *, method: str) -> Mem
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit.record(
-        "invitation.accepted",
-        actor=user,
-        target=invitation,
-        organization=invitation.organization,
-        email=invitation.email,
-        role=membership.role,
-        method=method,
-    )
+    _record("invitation.accepted", invitation, actor=user, role=membership.role, method=method)
     return membership
 
 
@@ -159,3 +132,14 @@ def create_invited_user(email: str, *, password: str | None = None) -> User:
         user.set_unusable_password()
     user.save()
     return user
+
+
+def _record(action: str, invitation: Invitation, *, actor, **data) -> None:
+    audit.record(
+        action,
+        actor=actor,
+        target=invitation,
+        organization=invitation.organization,
+        email=invitation.email,
+        **data,
+    )

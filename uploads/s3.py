@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -138,19 +137,6 @@ def _client(service: str, endpoint: str | None, region: str, key_id: str | None)
 def client(service: str = "s3") -> Any:
     return _client(
         service, settings.AWS_ENDPOINT_URL, settings.AWS_REGION, os.environ.get("AWS_ACCESS_KEY_ID")
-    )
-
-
-def client_with(credentials: Credentials, service: str = "s3", endpoint: str | None = None) -> Any:
-    """A client acting with vended credentials (tests and tools; the portal never does)."""
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint or settings.AWS_ENDPOINT_URL,
-        region_name=settings.AWS_REGION,
-        aws_access_key_id=credentials.access_key_id,
-        aws_secret_access_key=credentials.secret_access_key,
-        aws_session_token=credentials.session_token,
-        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
     )
 
 
@@ -382,17 +368,6 @@ def get_range(key: str, start: int, end: int, version_id: str | None = None) -> 
         kwargs["VersionId"] = version_id
     resp = _call(client().get_object, **kwargs)
     return resp["Body"].read()
-
-
-def iter_object_chunks(
-    key: str, version_id: str | None = None, chunk_size: int = 8 * 1024**2
-) -> Iterator[bytes]:
-    """Stream one object version without holding it in memory."""
-    kwargs: dict[str, Any] = {"Bucket": bucket(), "Key": key}
-    if version_id:
-        kwargs["VersionId"] = version_id
-    resp = _call(client().get_object, **kwargs)
-    yield from resp["Body"].iter_chunks(chunk_size)
 
 
 def list_keys(prefix: str) -> list[str]:

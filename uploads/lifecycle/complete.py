@@ -73,15 +73,7 @@ def _checked_claim(
     user, upload: Upload, checksum_crc64nvme: str | None, checksum_sha256: str | None
 ) -> tuple[str, str]:
     """The whole-file checksums the client claims, well formed and (for the browser) both given."""
-    sha = (checksum_sha256 or "").lower()
-    if sha and not rules.SHA256_RE.fullmatch(sha):
-        refuse(
-            "invalid_checksum",
-            "The SHA-256 must be 64 hexadecimal characters.",
-            400,
-            user=user,
-            target=upload,
-        )
+    sha = rules.checked_sha256(checksum_sha256, user=user, target=upload)
     crc = checksum_crc64nvme or ""
     if crc and not rules.valid_crc64nvme(crc):
         refuse("invalid_checksum", "The CRC64NVME must be 8 bytes in base64.", 400, user=user, target=upload)

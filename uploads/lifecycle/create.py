@@ -127,15 +127,7 @@ def _checked_request(
             target=project,
             name=name,
         )
-    declared = (declared_sha256 or "").lower()
-    if declared and not rules.SHA256_RE.fullmatch(declared):
-        refuse(
-            "invalid_checksum",
-            "The SHA-256 must be 64 hexadecimal characters.",
-            400,
-            user=user,
-            target=project,
-        )
+    declared = rules.checked_sha256(declared_sha256, user=user, target=project)
     # A zero-byte file has no parts: the portal stores it itself (_store_empty).
     part_size, part_count = rules.plan_parts(size) if size else (0, 0)
     return _Request(

@@ -19,6 +19,20 @@ from uploads.tenancy import Tenancy
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
+def checked_sha256(value: str | None, *, user, target) -> str:
+    """A whole-file SHA-256 as the customer gave it, lower-cased; '' when none was given."""
+    sha = (value or "").lower()
+    if sha and not SHA256_RE.fullmatch(sha):
+        refuse(
+            "invalid_checksum",
+            "The SHA-256 must be 64 hexadecimal characters.",
+            400,
+            user=user,
+            target=target,
+        )
+    return sha
+
+
 def require_uploader(user, project: UploadProject) -> None:
     if not Tenancy(user).can_upload_to(project):
         refuse(

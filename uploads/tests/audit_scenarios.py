@@ -15,6 +15,7 @@ from uploads import integrity, lifecycle, notifications, reconciliation, s3, tas
 from uploads.models import Notification, Upload, UploadProject
 from uploads.tests.helpers import (
     KIB,
+    client_with,
     crc64nvme_b64,
     create,
     credentials_of,
@@ -125,7 +126,7 @@ def copy_a_file_with_the_aws_cli(ctx: Ctx) -> None:
     response = post_json(_alice(ctx), path, {"name": "export.dmp", "size": len(data)})
     assert response.status_code == 201, response.content
     body = response.json()
-    s3.client_with(credentials_of(body["credentials"])).put_object(
+    client_with(credentials_of(body["credentials"])).put_object(
         Bucket=s3.bucket(), Key=body["upload"]["key"], Body=data
     )
     assert reconciliation.pick_up_cli_uploads() == 1
@@ -169,7 +170,7 @@ def write_beside_the_portal(ctx: Ctx) -> None:
     up, creds = _parts_sent(ctx, data)
     body = {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
     assert post_json(ctx.client, f"/api/uploads/{up['id']}/complete", body).status_code == 200
-    s3.client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
+    client_with(creds).put_object(Bucket=up["bucket"], Key=up["key"], Body=b"not through the portal")
     assert reconciliation.detect_tampering() == 1
     Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
     assert integrity.check_foreign_writes(Upload.objects.get(pk=up["id"]))

@@ -122,8 +122,10 @@ def make_file(path: Path, size: int, seed: int = 0) -> str:
 
 def stored_sha256(upload: Upload) -> str:
     digest = hashlib.sha256()
-    for chunk in s3.iter_object_chunks(upload.object_key, upload.version_id or None):
-        digest.update(chunk)
+    # Streamed in ranges of a part's size, so a big file is never held in memory.
+    step = 8 * 1024**2
+    for start in range(0, upload.size, step):
+        digest.update(s3.get_range(upload.object_key, start, start + step - 1, upload.version_id or None))
     return digest.hexdigest()
 
 

@@ -5,8 +5,11 @@ import base64
 import hashlib
 import json
 
+import boto3
 import pytest
 from awscrt import checksums
+from botocore.config import Config
+from django.conf import settings
 
 from uploads import s3
 from uploads.s3 import Credentials
@@ -65,9 +68,22 @@ def credentials_of(resp_json: dict) -> Credentials:
     )
 
 
+def client_with(credentials: Credentials, service: str = "s3"):
+    """A boto3 client acting with vended credentials, as a customer's browser or CLI would."""
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+        region_name=settings.AWS_REGION,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+        aws_session_token=credentials.session_token,
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+    )
+
+
 def send_parts(creds: Credentials, upload: dict, data: bytes, numbers=None) -> None:
     """PUT the planned parts with the vended credentials, as the browser does."""
-    c = s3.client_with(creds)
+    c = client_with(creds)
     ps = upload["part_size"]
     for n in numbers or range(1, upload["part_count"] + 1):
         chunk = data[(n - 1) * ps : n * ps]
@@ -81,15 +97,23 @@ def send_parts(creds: Credentials, upload: dict, data: bytes, numbers=None) -> N
         )
 
 
-def upload_fully(client, project, data: bytes, name: str = "dump.dmp") -> dict:
-    """Create, get credentials, send every part and complete; returns the complete reply."""
+def start(client, project, data: bytes, name: str = "dump.dmp") -> tuple[dict, Credentials]:
+    """Create an upload and get its credentials, as the browser does first."""
     up = create(client, project, data, name=name).json()
     creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
+    return up, creds
+
+
+def complete(client, up: dict, data: bytes, crc: str | None = None):
+    """Ask the portal to complete with the whole file's checksums (`crc` overrides the CRC)."""
+    body = {"checksum_crc64nvme": crc or crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
+    return post_json(client, f"/api/uploads/{up['id']}/complete", body)
+
+
+def upload_fully(client, project, data: bytes, name: str = "dump.dmp") -> dict:
+    """Create, get credentials, send every part and complete; returns the complete reply."""
+    up, creds = start(client, project, data, name=name)
     send_parts(creds, up, data)
-    resp = post_json(
-        client,
-        f"/api/uploads/{up['id']}/complete",
-        {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
-    )
+    resp = complete(client, up, data)
     assert resp.status_code == 200, resp.content
     return resp.json()

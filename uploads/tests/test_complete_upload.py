@@ -9,25 +9,17 @@ from audit.models import AuditEvent
 from uploads import s3
 from uploads.models import Upload
 from uploads.tests.helpers import (
+    client_with,
+    complete,
     crc64nvme_b64,
     create,
     credentials_of,
     post_json,
     send_parts,
     sha256_hex,
+    start,
     upload_fully,
 )
-
-
-def start(client, project, data: bytes) -> tuple[dict, s3.Credentials]:
-    up = create(client, project, data).json()
-    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
-    return up, creds
-
-
-def complete(client, up: dict, data: bytes, crc: str | None = None):
-    body = {"checksum_crc64nvme": crc or crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)}
-    return post_json(client, f"/api/uploads/{up['id']}/complete", body)
 
 
 class TestCompleteUpload:
@@ -69,7 +61,7 @@ class TestCompleteUpload:
         data = os.urandom(12 * 1024)
         up, creds = start(alice_client, tenants.project_a, data)
         send_parts(creds, up, data)
-        c = s3.client_with(creds)
+        c = client_with(creds)
         c.upload_part(
             Bucket=bucket, Key=up["key"], UploadId=up["multipart_upload_id"], PartNumber=2, Body=b"x" * 5000
         )
@@ -81,7 +73,7 @@ class TestCompleteUpload:
         data = os.urandom(8 * 1024)
         up, creds = start(alice_client, tenants.project_a, data)
         send_parts(creds, up, data)
-        s3.client_with(creds).upload_part(
+        client_with(creds).upload_part(
             Bucket=bucket,
             Key=up["key"],
             UploadId=up["multipart_upload_id"],
@@ -113,7 +105,7 @@ class TestCompleteUpload:
         data = os.urandom(9000)
         up, creds = start(alice_client, tenants.project_a, data)
         send_parts(creds, up, data)
-        c = s3.client_with(creds)
+        c = client_with(creds)
         parts = c.list_parts(Bucket=bucket, Key=up["key"], UploadId=up["multipart_upload_id"])["Parts"]
         c.complete_multipart_upload(
             Bucket=bucket,

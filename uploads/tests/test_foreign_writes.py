@@ -11,24 +11,20 @@ from audit.models import AuditEvent
 from uploads import integrity, s3
 from uploads.models import Upload
 from uploads.tests.helpers import (
-    crc64nvme_b64,
+    client_with,
+    complete,
     create,
     credentials_of,
     post_json,
     send_parts,
-    sha256_hex,
+    start,
 )
 
 
 def finished_with_credentials(client, project, data: bytes):
-    up = create(client, project, data).json()
-    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
+    up, creds = start(client, project, data)
     send_parts(creds, up, data)
-    done = post_json(
-        client,
-        f"/api/uploads/{up['id']}/complete",
-        {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
-    ).json()
+    done = complete(client, up, data).json()
     return up, creds, done
 
 
@@ -41,7 +37,7 @@ class TestForeignWrites:
     def test_a_put_over_the_key_after_completion_is_flagged(self, alice_client, tenants, bucket):
         data = os.urandom(5000)
         up, creds, done = finished_with_credentials(alice_client, tenants.project_a, data)
-        s3.client_with(creds).put_object(Bucket=bucket, Key=up["key"], Body=b"replaced")
+        client_with(creds).put_object(Bucket=bucket, Key=up["key"], Body=b"replaced")
         upload = expire_credentials(up["id"])
         assert list(integrity.due_for_foreign_check()) == [upload]
         findings = integrity.check_foreign_writes(upload)
@@ -56,7 +52,7 @@ class TestForeignWrites:
         self, alice_client, tenants, bucket
     ):
         up, creds, _ = finished_with_credentials(alice_client, tenants.project_a, os.urandom(5000))
-        c = s3.client_with(creds)
+        c = client_with(creds)
         stray = c.create_multipart_upload(Bucket=bucket, Key=up["key"])["UploadId"]
         c.upload_part(Bucket=bucket, Key=up["key"], UploadId=stray, PartNumber=1, Body=b"x" * 2000)
         findings = integrity.check_foreign_writes(expire_credentials(up["id"]))
@@ -68,7 +64,7 @@ class TestForeignWrites:
         up = create(alice_client, tenants.project_a, data).json()
         creds = credentials_of(post_json(alice_client, f"/api/uploads/{up['id']}/credentials").json())
         post_json(alice_client, f"/api/uploads/{up['id']}/abort")
-        s3.client_with(creds).put_object(Bucket=bucket, Key=up["key"], Body=data)
+        client_with(creds).put_object(Bucket=bucket, Key=up["key"], Body=data)
         findings = integrity.check_foreign_writes(expire_credentials(up["id"]))
         assert len(findings) == 1 and "5,000-byte version" in findings[0]
 

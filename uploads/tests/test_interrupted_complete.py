@@ -10,7 +10,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from uploads import reconciliation, s3
 from uploads.models import Upload
-from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, sha256_hex
+from uploads.tests import helpers
+from uploads.tests.helpers import crc64nvme_b64, send_parts, sha256_hex
 
 DATA = os.urandom(20 * 1024)
 
@@ -24,15 +25,13 @@ def die(*args, **kwargs):
 
 
 def started(client, project) -> dict:
-    up = create(client, project, DATA).json()
-    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
+    up, creds = helpers.start(client, project, DATA)
     send_parts(creds, up, DATA)
     return up
 
 
 def complete(client, up: dict, crc: str | None = None):
-    body = {"checksum_crc64nvme": crc or crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)}
-    return post_json(client, f"/api/uploads/{up['id']}/complete", body)
+    return helpers.complete(client, up, DATA, crc)
 
 
 def complete_dying_at(client, up: dict, monkeypatch, where: str, crc: str | None = None) -> None:

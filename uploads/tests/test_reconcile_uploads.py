@@ -9,9 +9,11 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from uploads import lifecycle, notifications, reconciliation, s3, verification
 from uploads.models import NotificationItem, Upload, UploadProject
+from uploads.tests import helpers
 from uploads.tests.bgutils import make_upload
 from uploads.tests.helpers import (
-    crc64nvme_b64,
+    client_with,
+    complete,
     create,
     credentials_of,
     post_json,
@@ -37,9 +39,7 @@ def deliver_due():
 
 
 def start(client, project, data=DATA, name="dump.dmp"):
-    up = create(client, project, data, name=name).json()
-    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
-    return up, creds
+    return helpers.start(client, project, data, name=name)
 
 
 class TestStalled:
@@ -134,7 +134,7 @@ class TestCliPickup:
         upload_id = body["upload"]["id"]
         assert reconciliation.pick_up_cli_uploads() == 0  # nothing arrived yet
         # What `aws s3 cp` does with the vended credentials.
-        s3.client_with(credentials_of(body["credentials"])).put_object(
+        client_with(credentials_of(body["credentials"])).put_object(
             Bucket=s3.bucket(), Key=body["upload"]["key"], Body=DATA
         )
         assert reconciliation.pick_up_cli_uploads() == 1
@@ -153,17 +153,13 @@ class TestTampering:
     ):
         up, creds = start(alice_client, tenants.project_a)
         send_parts(creds, up, DATA)
-        done = post_json(
-            alice_client,
-            f"/api/uploads/{up['id']}/complete",
-            {"checksum_crc64nvme": crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)},
-        )
+        done = complete(alice_client, up, DATA)
         assert done.status_code == 200, done.content
         assert verification.verify(up["id"]) == "verified"
         deliver_due()
         mail.outbox.clear()
         # The customer's credentials are still valid: overwrite the key.
-        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"something else")
+        client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"something else")
         assert reconciliation.detect_tampering() == 1
         assert reconciliation.detect_tampering() == 0
         deliver_due()
@@ -182,12 +178,8 @@ class TestTampering:
     ):
         up, creds = start(alice_client, tenants.project_a)
         send_parts(creds, up, DATA)
-        post_json(
-            alice_client,
-            f"/api/uploads/{up['id']}/complete",
-            {"checksum_crc64nvme": crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)},
-        )
-        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"first")
+        complete(alice_client, up, DATA)
+        client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"first")
         assert reconciliation.detect_tampering() == 1
         # The credentials expire; the storage layer's final check runs once.
         Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
@@ -200,7 +192,7 @@ class TestTampering:
     def test_a_write_first_seen_by_the_final_check_is_reported(self, alice_client, tenants, bucket):
         up, creds = start(alice_client, tenants.project_a)
         post_json(alice_client, f"/api/uploads/{up['id']}/abort")
-        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"late")
+        client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"late")
         Upload.objects.filter(pk=up["id"]).update(credentials_expire_at=timezone.now() - timedelta(minutes=1))
         assert reconciliation.detect_tampering() == 1
         deliver_due()
@@ -210,7 +202,7 @@ class TestTampering:
     def test_an_object_on_an_aborted_uploads_key_is_flagged(self, alice_client, tenants, bucket):
         up, creds = start(alice_client, tenants.project_a)
         post_json(alice_client, f"/api/uploads/{up['id']}/abort")
-        s3.client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"late")
+        client_with(creds).put_object(Bucket=s3.bucket(), Key=up["key"], Body=b"late")
         assert reconciliation.detect_tampering() == 1
         assert NotificationItem.objects.get(event="tampering").upload_id == Upload.objects.get(pk=up["id"]).pk
 
@@ -243,11 +235,7 @@ class TestDeadlines:
         reconciliation.run()
         assert create(alice_client, tenants.project_a, DATA, name="late.dmp").status_code == 409
         send_parts(creds, up, DATA)
-        done = post_json(
-            alice_client,
-            f"/api/uploads/{up['id']}/complete",
-            {"checksum_crc64nvme": crc64nvme_b64(DATA), "checksum_sha256": sha256_hex(DATA)},
-        )
+        done = complete(alice_client, up, DATA)
         assert done.status_code == 200, done.content
 
     def test_a_full_pass_reports_every_step(self, tenants, bucket):

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from uploads import reconciliation, s3, verification
 from uploads.models import Upload
-from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, sha256_hex
+from uploads.tests.helpers import (
+    client_with,
+    crc64nvme_b64,
+    create,
+    credentials_of,
+    post_json,
+    send_parts,
+    sha256_hex,
+)
 
 
 @pytest.fixture
@@ -54,6 +62,6 @@ def test_a_verified_upload_is_listed_once_in_its_life(alice_client, tenants, s3_
 
 def test_the_early_pass_still_sees_a_write_over_the_key(alice_client, tenants, s3_calls):
     up, creds = completed(alice_client, tenants.project_a)
-    s3.client_with(creds).delete_object(Bucket=s3.bucket(), Key=up["key"])
+    client_with(creds).delete_object(Bucket=s3.bucket(), Key=up["key"])
     assert reconciliation.detect_tampering() == 1
     assert s3_calls["ListObjectVersions"] == 0

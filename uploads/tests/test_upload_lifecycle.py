@@ -3,6 +3,7 @@ import os
 from uploads import s3
 from uploads.models import Upload
 from uploads.tests.helpers import (
+    complete,
     crc64nvme_b64,
     create,
     credentials_of,
@@ -31,11 +32,7 @@ class TestUploadLifecycle:
         assert [p["number"] for p in parts["parts"]] == [1, 2, 3]
         assert [p["size"] for p in parts["parts"]] == [4096, 4096, len(data) - 8192]
 
-        done = post_json(
-            alice_client,
-            f"/api/uploads/{up['id']}/complete",
-            {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
-        )
+        done = complete(alice_client, up, data)
         assert done.status_code == 200, done.content
         body = done.json()
         assert body["status"] == "uploaded" and body["version_id"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from uploads import s3, tasks
 from uploads.models import Notification, Upload
-from uploads.tests.helpers import create, credentials_of, post_json, sha256_hex
+from uploads.tests.helpers import client_with, create, credentials_of, post_json, sha256_hex
 from uploads.tests.workerutils import wait_until, workers_fixture  # noqa: F401
 
 DATA = os.urandom(12 * 1024)
@@ -42,7 +42,7 @@ class TestReconcileWorker:
             f"/api/projects/{tenants.project_a.pk}/cli-credentials",
             {"name": "export.dmp", "size": len(DATA), "declared_sha256": sha256_hex(DATA)},
         ).json()
-        s3.client_with(credentials_of(body["credentials"])).put_object(
+        client_with(credentials_of(body["credentials"])).put_object(
             Bucket=s3.bucket(), Key=body["upload"]["key"], Body=DATA
         )
         workers.start()

@@ -9,7 +9,12 @@ import pytest
 from audit.models import AuditEvent
 from uploads import tasks
 from uploads.models import Notification, Upload, VerificationResult
-from uploads.tests.helpers import crc64nvme_b64, create, credentials_of, post_json, send_parts, sha256_hex
+from uploads.tests.helpers import (
+    complete,
+    crc64nvme_b64,
+    send_parts,
+    start,
+)
 from uploads.tests.workerutils import wait_until, workers_fixture  # noqa: F401
 
 DATA = os.urandom(20 * 1024)
@@ -20,14 +25,9 @@ pytestmark = pytest.mark.usefixtures("small_parts")
 
 
 def upload_through_api(client, project, data=DATA) -> str:
-    up = create(client, project, data).json()
-    creds = credentials_of(post_json(client, f"/api/uploads/{up['id']}/credentials").json())
+    up, creds = start(client, project, data)
     send_parts(creds, up, data)
-    resp = post_json(
-        client,
-        f"/api/uploads/{up['id']}/complete",
-        {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": sha256_hex(data)},
-    )
+    resp = complete(client, up, data)
     assert resp.status_code == 200, resp.content
     return up["id"]
 
