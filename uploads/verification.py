@@ -103,10 +103,19 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
     leases.checkpoint("verify.checked")
     duration_ms = int((time.monotonic() - started) * 1000)
 
+    if not _record_finding(upload.pk, key, holder, finding, duration_ms):
+        return "done"
+    leases.checkpoint("verify.committed")
+    return finding.outcome
+
+
+def _record_finding(upload_pk, key: str, holder: str, finding: Finding, duration_ms: int) -> bool:
+    """The one verification result, the upload's new state and its audit event, together.
+    False when another worker recorded it first."""
     with transaction.atomic():
-        upload = Upload.objects.select_for_update().select_related("project__organization").get(pk=upload.pk)
+        upload = Upload.objects.select_for_update().select_related("project__organization").get(pk=upload_pk)
         if VerificationResult.objects.filter(upload=upload).exists():
-            return "done"
+            return False
         if not leases.renew(key, holder):
             raise LeaseLost(key)
         result = VerificationResult.objects.create(
@@ -142,8 +151,7 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
         upload.verification = result
         notifications.notify_settled(upload)
         transaction.on_commit(_deliver_soon)
-    leases.checkpoint("verify.committed")
-    return finding.outcome
+    return True
 
 
 def _settled_state(finding: Finding) -> tuple[str, str, dict]:
@@ -182,24 +190,12 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         object_crc64nvme=head.checksum_crc64nvme,
         version_id=head.version_id or (version or ""),
     )
-    if head.size != upload.size:
-        found.outcome = Outcome.FAILED
-        found.reason = f"The stored file has {head.size:,} bytes; the file had {upload.size:,}."
-        return found
     # For CLI uploads the recorded CRC64NVME came from S3 itself, so it proves nothing.
     browser_crc = upload.checksum_crc64nvme if upload.source == Upload.Source.BROWSER else ""
-    if browser_crc:
-        if not head.checksum_crc64nvme:
-            found.outcome = Outcome.FAILED
-            found.reason = "Storage reported no CRC64NVME checksum for the file, so it could not be checked."
-            return found
-        if head.checksum_crc64nvme != browser_crc:
-            found.outcome = Outcome.FAILED
-            found.reason = (
-                f"The stored file's CRC64NVME ({head.checksum_crc64nvme}) differs from the one computed "
-                f"from the customer's file ({browser_crc}): some bytes changed on the way."
-            )
-            return found
+    problem = _metadata_problem(upload, head, browser_crc)
+    if problem:
+        found.outcome, found.reason = Outcome.FAILED, problem
+        return found
     expected_sha = {
         name: value
         for name, value in (("browser", upload.checksum_sha256), ("declared", upload.declared_sha256))
@@ -215,19 +211,40 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         found.object_sha256 = sha256_of_object(
             upload.object_key, version, head.size, on_chunk=lambda _done: keep_lease()
         )
-        for name, value in expected_sha.items():
-            if value.lower() != found.object_sha256:
-                found.outcome = Outcome.FAILED
-                who = "the customer declared" if name == "declared" else "computed from the customer's file"
-                found.reason = (
-                    f"The stored file's SHA-256 ({found.object_sha256}) differs from the one {who} ({value})."
-                )
-                return found
+        problem = _sha256_problem(found.object_sha256, expected_sha)
+        if problem:
+            found.outcome, found.reason = Outcome.FAILED, problem
+            return found
     if not browser_crc and not (deep and expected_sha):
         found.outcome = Outcome.UNVERIFIED
         found.method = Method.NONE if not deep else Method.DEEP
         found.reason = "Received, not verified: no checksum of the original file was given to compare with."
     return found
+
+
+def _metadata_problem(upload: Upload, head: s3.ObjectHead, browser_crc: str) -> str:
+    """What the stored object's size and CRC64NVME say is wrong ('' when nothing)."""
+    if head.size != upload.size:
+        return f"The stored file has {head.size:,} bytes; the file had {upload.size:,}."
+    if not browser_crc:
+        return ""
+    if not head.checksum_crc64nvme:
+        return "Storage reported no CRC64NVME checksum for the file, so it could not be checked."
+    if head.checksum_crc64nvme != browser_crc:
+        return (
+            f"The stored file's CRC64NVME ({head.checksum_crc64nvme}) differs from the one computed "
+            f"from the customer's file ({browser_crc}): some bytes changed on the way."
+        )
+    return ""
+
+
+def _sha256_problem(stored: str, expected: dict[str, str]) -> str:
+    """The first expected SHA-256 (the browser's, the declared one) the stored bytes do not have."""
+    for name, value in expected.items():
+        if value.lower() != stored:
+            who = "the customer declared" if name == "declared" else "computed from the customer's file"
+            return f"The stored file's SHA-256 ({stored}) differs from the one {who} ({value})."
+    return ""
 
 
 def sha256_of_object(
