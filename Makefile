@@ -53,11 +53,14 @@ run: install
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_test
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/10
 test: export CACHE_URL ?= rediscache://127.0.0.1:6379/11
+# Two pytest-xdist workers (TEST_WORKERS=0 runs in one process): each gets its own test
+# database, moto, Chromium and one of the two Redis databases above (conftest.py).
+TEST_WORKERS ?= 2
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	if [ -d uploads/static/uploads/tests ]; then npm test; fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

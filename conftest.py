@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -41,15 +43,98 @@ os.environ.update(
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Modules whose tests build on each other (one stack, one journey after another): under
+# xdist they run in order on one worker.
+KEEP_TOGETHER = {"portal/tests/test_journeys.py"}
+
+
+def _rename(item, nodeid: str) -> None:
+    # xdist schedules by node id, and its loadgroup mode reads the group after an "@" in
+    # it. xdist 3.8 writes item._nodeid, which pytest 9.2 no longer reads (its node id is
+    # item._id), so xdist_group marks alone would not keep a group together.
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
 def pytest_collection_modifyitems(config, items):
     # Every test that reaches Chromium, directly or through a fixture, is a browser test:
     # `pytest -m "not browser"` is the fast loop, and nobody has to remember the marker.
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if not hasattr(config, "workerinput"):
+        return
+    # schemathesis gives every API operation's test the same node id (the operation is only
+    # in the name); xdist would run one of them and silently drop the rest.
+    seen = Counter(item.nodeid for item in items)
+    for item in items:
+        if seen[item.nodeid] > 1 and item.name not in item.nodeid:
+            _rename(item, f"{item.nodeid.rsplit('::', 1)[0]}::{item.name}")
+        path = item.nodeid.split("::", 1)[0]
+        if path in KEEP_TOGETHER:
+            _rename(item, f"{item.nodeid}@{path}")
+    # Browser tests are the long ones: started first, they do not leave one worker
+    # finishing a ten-minute upload while the other has run out of work.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
+def redis_db(url: str) -> int | None:
+    """The database number of a redis:// (or django-environ rediscache://) URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediscache"):
+        return None
+    return int(parts.path.strip("/") or 0)
+
+
+def with_redis_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def isolate_redis(worker_index: int, worker_count: int) -> None:
+    """Give this xdist worker a Redis database of its own, taken from the ones named by
+    CELERY_BROKER_URL and CACHE_URL: tests flush the broker's database and clear the
+    cache, and rate limits are counted per client address (127.0.0.1 for every worker),
+    so workers sharing a database would reset or trip each other's counters. One worker's
+    broker and cache share its database; their keys do not overlap."""
+    names = ("CELERY_BROKER_URL", "CACHE_URL")
+    urls = {name: os.environ.get(name, "") for name in names}
+    pool = list(dict.fromkeys(db for url in urls.values() if (db := redis_db(url)) is not None))
+    if not pool:
+        return
+    if worker_count > len(pool):
+        raise pytest.UsageError(
+            f"{worker_count} xdist workers need {worker_count} Redis databases, one each, but "
+            f"CELERY_BROKER_URL and CACHE_URL name only {pool}: run fewer workers (-n) or "
+            "give the two URLs different database numbers"
+        )
+    db = pool[worker_index]
+    from django.conf import settings
+    from django.test.signals import setting_changed
+
+    from portal.celery_app import app
+
+    for name, url in urls.items():
+        if redis_db(url) is not None:
+            os.environ[name] = with_redis_db(url, db)
+    # Settings were read before any conftest was imported: move them, and what caches them.
+    if redis_db(settings.CELERY_BROKER_URL) is not None:
+        settings.CELERY_BROKER_URL = with_redis_db(settings.CELERY_BROKER_URL, db)
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+    cache = settings.CACHES["default"]
+    if redis_db(str(cache.get("LOCATION", ""))) is not None:
+        cache["LOCATION"] = with_redis_db(cache["LOCATION"], db)
+        setting_changed.send(sender=type(settings), setting="CACHES", value=settings.CACHES, enter=True)
 
 
 def pytest_configure(config):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput:
+        index = int(workerinput["workerid"].removeprefix("gw"))
+        isolate_redis(index, int(workerinput["workercount"]))
     if not REQUIRE_SERVICES:
         return
     db = os.environ.get("DATABASE_URL", "")
@@ -175,6 +260,13 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The tenants fixture creates seven users; the production hasher takes ~0.3 s each,
+    # which was most of a sign-in test's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def with_mfa(user):

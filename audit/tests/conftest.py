@@ -1,12 +1,6 @@
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The tenants fixture hashes six passwords; PBKDF2 makes that most of a test's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def audit_bucket(moto_server, settings):
     """A clean moto server with the upload bucket (versioned, as in production) created.

@@ -4,12 +4,6 @@ from uploads.tests.browser import storage  # noqa: F401
 from uploads.tests.helpers import bucket, small_parts  # noqa: F401
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The tenants fixture creates five users; the production hasher takes ~0.5 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def small_plan(settings):
     # 1 MiB parts for browser tests: tens of parts, so faults, closes and outages land
