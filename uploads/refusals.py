@@ -28,8 +28,11 @@ def refuse(
     raise UploadRefused(code, message, status)
 
 
+STORAGE_UNAVAILABLE = "File storage is not answering; please try again shortly."
+
+
 def storage_unavailable(
-    message: str = "File storage is not answering; please try again shortly.",
+    message: str = STORAGE_UNAVAILABLE,
 ) -> UploadRefused:
     """Storage did not answer: nothing changed, the customer may simply try again."""
     return UploadRefused("storage_unavailable", message, 503)

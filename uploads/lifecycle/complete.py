@@ -15,7 +15,7 @@ import audit
 from uploads import dispatch, s3
 from uploads.lifecycle import revocation, rules
 from uploads.models import Upload
-from uploads.refusals import UploadRefused, refuse
+from uploads.refusals import STORAGE_UNAVAILABLE, UploadRefused, refuse
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def complete_upload(
             stored = _complete_multipart(user, upload, crc, back_off)
     except s3.StorageError as exc:
         logger.error("completing %s failed: %s", upload.pk, exc.code)
-        back_off("storage_unavailable", "File storage is not answering; please try again shortly.", 503)
+        back_off("storage_unavailable", STORAGE_UNAVAILABLE, 503)
     # S3 confirmed the object: record it even if a slow complete was meanwhile taken for dead
     # and handed back (recover_interrupted_complete).
     if record_completed(upload, stored, sha, actor=user, also_from=Upload.ACTIVE):
