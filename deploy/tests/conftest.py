@@ -15,7 +15,7 @@ if str(DEPLOY) not in sys.path:
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
-RUNTIME = False
+RUNTIME = True
 
 
 def synth(outdir: Path, *, nag: bool = False, config=None):
@@ -62,7 +62,7 @@ def deployed(moto, templates, settings):
         o["OutputKey"]: {**o, "OutputValue": deployment.outputs[o["OutputKey"]]} for o in described["Outputs"]
     }
     template_keys = set(templates["data"]["Outputs"])
-    for key in template_keys - set(by_key):
+    for key in {k for k in template_keys - set(by_key) if stack_outputs.is_setting(k)}:
         out = templates["data"]["Outputs"][key]
         by_key[key] = {
             "OutputKey": key,

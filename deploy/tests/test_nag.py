@@ -14,3 +14,17 @@ def test_aws_solutions_checks_pass_and_every_acknowledgement_has_a_reason(tmp_pa
     assert plugin["conclusion"] == "success" and plugin["violations"] == []
     for acknowledged in plugin["suppressedViolations"]:
         assert len(acknowledged["reason"]) > 40, acknowledged["ruleName"]
+    # Each acknowledged rule is one a finding needed (no blanket acknowledgements).
+    used = {v["ruleName"].split("[")[0] for v in plugin["suppressedViolations"]}
+    assert used == {
+        "AwsSolutions-AEC4",
+        "AwsSolutions-COG2",
+        "AwsSolutions-COG8",
+        "AwsSolutions-EC23",
+        "AwsSolutions-ECS2",
+        "AwsSolutions-IAM5",
+        "AwsSolutions-RDS11",
+        "AwsSolutions-RDS3",
+        "AwsSolutions-S1",
+        "AwsSolutions-SMG4",
+    }

@@ -47,7 +47,6 @@ class Identity(Construct):
             "rate-limits and audits failed sign-ins, and most customers sign in through their own IdP. "
             "Turn it on for an environment that wants it."
         )
-        acknowledge(self.user_pool, "AwsSolutions-COG3", plus)
         acknowledge(self.user_pool, "AwsSolutions-COG8", plus)
         if config.cognito_mfa != "ON":
             acknowledge(

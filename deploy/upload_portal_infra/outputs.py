@@ -8,8 +8,14 @@ from __future__ import annotations
 from aws_cdk import CfnOutput
 from constructs import Construct
 
-# The one output that is no environment variable: where DNS for the portal's host points.
+# The one output of ours that is no environment variable: where DNS for the portal's host points.
 DNS_TARGET = "DnsTarget"
+# CDK's own outputs for the runtime stack's references into the data stack (Fn::ImportValue).
+EXPORT_PREFIX = "ExportsOutput"
+
+
+def is_setting(key: str) -> bool:
+    return key != DNS_TARGET and not key.startswith(EXPORT_PREFIX)
 
 
 def logical_id(name: str) -> str:
@@ -26,7 +32,7 @@ def parse(outputs: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
     plain: dict[str, str] = {}
     secrets: dict[str, str] = {}
     for out in outputs:
-        if out["OutputKey"] == DNS_TARGET:
+        if not is_setting(out["OutputKey"]):
             continue
         head = out.get("Description", "").split(":", 1)[0]
         if head.startswith("secret "):
