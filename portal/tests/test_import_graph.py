@@ -83,3 +83,22 @@ def test_audit_imports_nothing_from_the_apps_above_it():
 
 def test_the_checker_sees_a_cycle_when_there_is_one():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def imported_roots(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Import):
+        return {a.name.split(".")[0] for a in node.names}
+    if isinstance(node, ast.ImportFrom) and not node.level:
+        return {(node.module or "").split(".")[0]}
+    return set()
+
+
+def test_only_the_s3_package_imports_boto3():
+    importers = {
+        m
+        for m, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if imported_roots(node) & {"boto3", "botocore"}
+    }
+    assert {m for m in importers if not m.startswith("uploads.s3")} == set()
+    assert "uploads.s3.client" in importers

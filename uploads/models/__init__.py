@@ -1,0 +1,18 @@
+"""The uploads app's models, one module per concern; import them from here."""
+
+from uploads.models.notification import Notification, NotificationItem
+from uploads.models.project import UploadProject
+from uploads.models.records import CredentialRevocation, TaskLease, VerificationResult
+from uploads.models.upload import Upload, UploadInProgress, UploadPart
+
+__all__ = [
+    "CredentialRevocation",
+    "Notification",
+    "NotificationItem",
+    "TaskLease",
+    "Upload",
+    "UploadInProgress",
+    "UploadPart",
+    "UploadProject",
+    "VerificationResult",
+]
