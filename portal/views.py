@@ -24,13 +24,40 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The web process is up and reaches its database."""
+    """The web process is up and reaches its database and its cache (sign-in's rate limits
+    and sessions' MFA state live there): what a load balancer needs to route to it. S3 is
+    not asked: a slow S3 must not take every web task out of service."""
+    problems = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 (any database failure means unhealthy)
-        return JsonResponse({"status": "unhealthy", "database": type(exc).__name__}, status=503)
+        problems["database"] = type(exc).__name__
+    try:
+        cache.set("healthz", 1, 10)
+        if cache.get("healthz") != 1:
+            problems["cache"] = "no answer"
+    except Exception as exc:  # noqa: BLE001 (any cache failure means unhealthy)
+        problems["cache"] = type(exc).__name__
+    if problems:
+        return JsonResponse(
+            {"status": "unhealthy", **problems}, status=503, headers={"Cache-Control": "no-store"}
+        )
     return JsonResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz before any other middleware: a load balancer's health check names
+    the task's private address as its Host (not in ALLOWED_HOSTS) and speaks plain HTTP
+    behind TLS termination, so host validation and the HTTPS redirect must not see it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)
 
 
 # At most this many CSRF failures a minute are audited per client address, so a flood of
