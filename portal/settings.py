@@ -188,6 +188,20 @@ SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": _oidc_apps()},
 }
 
+# Who holds customers' passwords and MFA (accounts/directories/): "local" (the portal, the
+# default) or "cognito" (the user pool: invitations create the Cognito user, disabling a
+# customer disables it there, customers sign in through managed login only). A dotted path
+# to an accounts.directories.Directory subclass plugs in another. See docs/deploy.md.
+CUSTOMER_DIRECTORY = env.str("CUSTOMER_DIRECTORY", default="local")
+# The pool's id; by default the last path segment of COGNITO_SERVER_URL.
+COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID", default="") or (
+    env.str("COGNITO_SERVER_URL", default="").rstrip("/").rpartition("/")[2]
+)
+COGNITO_CLIENT_ID = env.str("COGNITO_CLIENT_ID", default="")
+# True: Cognito emails its own invitation (temporary password); False: it stays silent and
+# the portal's invitation email leads to the SSO button.
+COGNITO_SENDS_INVITATION = env.bool("COGNITO_SENDS_INVITATION", default=False)
+
 # MFA: authenticator apps and recovery codes. Staff must have one before reaching admin,
 # customers when their organisation requires it (accounts.middleware.RequireMFAMiddleware).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
