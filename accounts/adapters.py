@@ -8,13 +8,17 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base import AuthProcess
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import render
 
 import audit
-from accounts import invitations, sso
+from accounts import directories, invitations, sso
+
+SSO_ONLY = 'Customers sign in with the "Sign in with SSO" button below. The password form is for consultants.'
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,6 +34,25 @@ class AccountAdapter(DefaultAccountAdapter):
                 "auth.login.failed", actor_label=identifier, identifier=identifier, reason="rate_limited"
             )
             raise
+        if not directories.current().customer_passwords:
+            self._refuse_customer_password(credentials)
+
+    @staticmethod
+    def _refuse_customer_password(credentials) -> None:
+        """Where the customer directory keeps customers' passwords (Cognito), only staff
+        sign in with a password here; everyone else is pointed to the SSO button, before
+        any password is checked."""
+        identifier = str(credentials.get("email") or credentials.get("username") or "").strip()
+        user = User.objects.filter(Q(email__iexact=identifier) | Q(username__iexact=identifier)).first()
+        if user is not None and (user.is_staff or user.is_superuser):
+            return
+        audit.record(
+            "auth.login.failed",
+            actor_label=identifier[:255],
+            identifier=identifier[:255],
+            reason="customer_directory_sso_only",
+        )
+        raise ValidationError(SSO_ONLY)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

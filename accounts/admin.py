@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 import audit
 from accounts import invitations
+from accounts.admin_directory import DirectoryAdminMixin
 from accounts.admin_scoping import StaffScopedAdmin, team_organizations
 from accounts.models import CustomerUser, Invitation, Membership, Organization
 
@@ -172,7 +173,7 @@ class CustomerUserAddForm(CustomerUserForm):
 
 
 @admin.register(CustomerUser)
-class CustomerUserAdmin(MembershipAuditMixin, StaffScopedAdmin):
+class CustomerUserAdmin(DirectoryAdminMixin, MembershipAuditMixin, StaffScopedAdmin):
     organization_path = "memberships__organization"
     list_display = ["email", "first_name", "last_name", "organisations", "is_active", "last_login"]
     list_filter = ["is_active", "memberships__organization"]
@@ -322,6 +323,18 @@ class InvitationAdmin(StaffScopedAdmin):
         created = invitations.create_invitation(obj.organization, obj.email, obj.role, request.user, request)
         for f in Invitation._meta.concrete_fields:
             setattr(obj, f.attname, getattr(created, f.attname))
+        self._directory_problem(request, created)
+
+    def _directory_problem(self, request, invitation) -> bool:
+        if not invitation.directory_error:
+            return False
+        self.message_user(
+            request,
+            f"{invitation.directory_error} The invitation for {invitation.email} is saved but no "
+            "email went out: select it below and choose “Resend” to try again.",
+            messages.ERROR,
+        )
+        return True
 
     def save_related(self, request, form, formsets, change):
         pass
@@ -343,9 +356,11 @@ class InvitationAdmin(StaffScopedAdmin):
         for invitation in queryset:
             try:
                 service(invitation, request.user, **kwargs)
-                done += 1
             except ValidationError as exc:
                 self.message_user(request, exc.messages[0], messages.WARNING)
+                continue
+            if not self._directory_problem(request, invitation):
+                done += 1
         if done:
             self.message_user(request, f"{done} invitation(s) {verb}.", messages.SUCCESS)
 

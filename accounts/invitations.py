@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import audit
+from accounts import directories
 from accounts.models import Invitation, Membership, Organization
 
 
@@ -60,20 +61,40 @@ def create_invitation(
     invitation = Invitation(organization=organization, email=email, role=role, invited_by=invited_by)
     token = _new_token(invitation)
     invitation.save()
+    _deliver(invitation, token, request, actor=invited_by)
     _record("invitation.created", invitation, actor=invited_by, role=role)
-    transaction.on_commit(lambda: _send(invitation, token, request))
     return invitation
 
 
 @transaction.atomic
 def resend_invitation(invitation: Invitation, actor: User, request: HttpRequest | None = None) -> None:
-    """A fresh link and expiry; the old link stops working."""
+    """A fresh link and expiry; the old link stops working. Also how staff retry an
+    invitation the customer directory could not take (see `_deliver`)."""
     if invitation.accepted_at or invitation.revoked_at:
         raise ValidationError(f"The invitation for {invitation.email} is {invitation.status}.")
     token = _new_token(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
+    _deliver(invitation, token, request, actor=actor)
     _record("invitation.resent", invitation, actor=actor)
-    transaction.on_commit(lambda: _send(invitation, token, request))
+
+
+def _deliver(invitation: Invitation, token: str, request: HttpRequest | None, *, actor: User) -> None:
+    """Tell the customer directory (accounts.directories), then email the link once the
+    invitation is committed, unless the directory emailed the invitee itself.
+
+    If the directory fails, the invitation is kept but nothing is sent (a link to a sign-in
+    the directory cannot honour would only confuse): `invitation.directory_error` says why,
+    for staff, and resending tries again."""
+    invitation.directory_error = ""
+    try:
+        emailed = directories.current().user_invited(invitation, actor=actor)
+    except directories.DirectoryError as exc:
+        invitation.directory_error = str(exc)
+        return
+    if emailed:
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    else:
+        transaction.on_commit(lambda: _send(invitation, token, request))
 
 
 def revoke_invitation(invitation: Invitation, actor: User) -> None:
@@ -89,6 +110,7 @@ def _send(invitation: Invitation, token: str, request: HttpRequest | None) -> No
         "invitation": invitation,
         "url": invitation_url(request, token),
         "valid_days": settings.INVITATION_VALID_DAYS,
+        "passwords": directories.current().customer_passwords,
     }
     send_mail(
         render_to_string("accounts/email/invitation_subject.txt", context).strip(),

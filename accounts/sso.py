@@ -11,7 +11,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Q
 
-from accounts.models import Invitation, Membership
+from accounts import directories
+from accounts.models import Invitation, Membership, Organization
 
 COGNITO_PROVIDER_ID = "cognito"
 # Name an organisation lists to accept users of the Cognito user pool itself, whose tokens
@@ -129,7 +130,7 @@ def decide(provider_id: str, extra_data: dict, linked_user: User | None) -> Deci
     pending = [i for i in open_invitations if i.is_pending]
     for invitation in pending:
         org = invitation.organization
-        if org.is_active and org.accepts_sso_identity(decision.providers, email):
+        if org.is_active and _accepts(org, decision):
             decision.user = user
             decision.invitation = invitation
             return decision
@@ -150,6 +151,14 @@ def decide(provider_id: str, extra_data: dict, linked_user: User | None) -> Deci
     return decision
 
 
+def _accepts(org: Organization, decision: Decision) -> bool:
+    """The organisation lists the identity's IdP and domain, or the customer directory
+    made this identity itself for an invited address (accounts.directories)."""
+    return org.accepts_sso_identity(decision.providers, decision.email) or directories.current().vouches_for(
+        decision.providers
+    )
+
+
 def _user_refusal(user: User, decision: Decision) -> str:
     if user.is_staff or user.is_superuser:
         return "staff_account"
@@ -160,6 +169,6 @@ def _user_refusal(user: User, decision: Decision) -> str:
     )
     if not memberships:
         return "not_invited"
-    if not any(m.organization.accepts_sso_identity(decision.providers, decision.email) for m in memberships):
+    if not any(_accepts(m.organization, decision) for m in memberships):
         return "organization_mismatch"
     return ""

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
-from accounts import invitations, sso
+from accounts import directories, invitations, sso
 from accounts.models import Organization
 
 SIGN_IN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -82,13 +82,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
     email = invitation.email
     existing = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).first()
+    # A directory that keeps customers' passwords elsewhere (Cognito) signs them in there only.
+    passwords = directories.current().customer_passwords
     ctx = {
         "invitation": invitation,
         "existing": existing,
-        # Only where the organisation signs in through its own IdP: for the rest the button
-        # would lead to a sign-in that refuses them.
+        "passwords": passwords,
+        # Only where the organisation signs in through its own IdP, or the directory's
+        # sign-in is the only one: for the rest the button would lead to a refusal.
         "sso_url": _sso_url(invitation.organization.idp_hint)
-        if sso_enabled() and invitation.organization.sso_providers
+        if sso_enabled() and (invitation.organization.sso_providers or not passwords)
         else "",
     }
 
@@ -102,10 +105,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("project_list")
         return render(request, "accounts/invitation.html", ctx)
 
-    if existing is not None:
+    if existing is not None or not passwords:
         # An existing account proves itself by signing in; the invitation must not be a
         # way to set a new password on it.
-        ctx["login_url"] = reverse("account_login") + "?" + urlencode({"next": request.get_full_path()})
+        if passwords:
+            ctx["login_url"] = reverse("account_login") + "?" + urlencode({"next": request.get_full_path()})
         return render(request, "accounts/invitation.html", ctx)
 
     form = SetPasswordForm(request.POST or None, email=email)

@@ -28,6 +28,7 @@ class Action:
 SIGN_IN = "Sign-in and MFA"
 INVITATIONS = "Invitations"
 MEMBERS = "Memberships and roles"
+DIRECTORY = "The customer directory (Cognito)"
 ADMIN = "Organisation, project and customer changes (admin)"
 UPLOADS = "Uploads and credentials"
 BACKGROUND = "Verification and reconciliation"
@@ -58,8 +59,9 @@ _actions: list[Action] = [
     ),
     Action(
         "auth.login.failed",
-        "A sign-in attempt failed: a wrong password, the rate limit, or a wrong MFA code "
-        "(reason says which). The identifier tried is kept, never the password or code.",
+        "A sign-in attempt failed: a wrong password, the rate limit, a wrong MFA code, or a "
+        "customer's password where the customer directory is Cognito (reason says which). "
+        "The identifier tried is kept, never the password or code.",
         ("accounts.signals", "accounts.adapters"),
         ("identifier", "reason", "reauthentication"),
         SIGN_IN,
@@ -144,6 +146,39 @@ _actions: list[Action] = [
         ("accounts.views",),
         ("email", "reason"),
         INVITATIONS,
+    ),
+    # The customer directory (CUSTOMER_DIRECTORY=cognito): accounts.directories.cognito.
+    Action(
+        "directory.user_created",
+        "An invitation created (or, existed: found already there) the invitee's user in the "
+        "Cognito user pool; directory_email: Cognito emailed its own invitation.",
+        ("accounts.directories.cognito",),
+        ("email", "directory", "existed", "directory_email"),
+        DIRECTORY,
+    ),
+    Action(
+        "directory.user_disabled",
+        "A customer deactivated in admin was disabled in the Cognito user pool (existed: false "
+        "if the pool had no such user).",
+        ("accounts.directories.cognito",),
+        ("email", "directory", "existed"),
+        DIRECTORY,
+    ),
+    Action(
+        "directory.user_enabled",
+        "A customer activated again in admin was enabled in the Cognito user pool (existed: "
+        "false if the pool had no such user).",
+        ("accounts.directories.cognito",),
+        ("email", "directory", "existed"),
+        DIRECTORY,
+    ),
+    Action(
+        "directory.failed",
+        "Cognito refused or could not be reached (operation and the AWS error code say which); "
+        "the portal kept its own change and staff were told how to retry.",
+        ("accounts.directories.cognito",),
+        ("email", "directory", "operation", "code"),
+        DIRECTORY,
     ),
     # Memberships: accounts.admin.
     Action(

@@ -1,6 +1,7 @@
 from django import template
 from django.urls import reverse
 
+from accounts import directories
 from accounts.mfa import lacks_required_mfa
 from accounts.views import sso_enabled as _sso_enabled
 
@@ -10,6 +11,12 @@ register = template.Library()
 @register.simple_tag
 def sso_enabled() -> bool:
     return _sso_enabled()
+
+
+@register.simple_tag
+def customer_passwords() -> bool:
+    """Customers sign in with a password kept by the portal (False: only through SSO)."""
+    return directories.current().customer_passwords
 
 
 @register.simple_tag(takes_context=True)

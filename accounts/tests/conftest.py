@@ -143,3 +143,11 @@ def password_sign_in(page, live_server_url: str, email: str, password: str = TES
     page.fill("#id_password", password)
     page.click("form[action='/accounts/login/'] button[type=submit]")
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def cognito_pool(moto, settings):
+    """CUSTOMER_DIRECTORY=cognito, with a user pool and app client on moto."""
+    from accounts.tests.cognito_pool import make_pool
+
+    return make_pool(moto, settings)

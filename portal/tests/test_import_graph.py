@@ -100,5 +100,6 @@ def test_only_the_s3_package_imports_boto3():
         for node in ast.walk(ast.parse(path.read_text()))
         if imported_roots(node) & {"boto3", "botocore"}
     }
-    assert {m for m in importers if not m.startswith("uploads.s3")} == set()
+    # accounts sits below uploads and may not import it: its Cognito calls get one module of their own.
+    assert {m for m in importers if not m.startswith("uploads.s3")} == {"accounts.cognito"}
     assert "uploads.s3.client" in importers
