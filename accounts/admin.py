@@ -326,7 +326,7 @@ class InvitationAdmin(StaffScopedAdmin):
         self._directory_problem(request, created)
 
     def _directory_problem(self, request, invitation) -> bool:
-        if not invitation.directory_error:
+        if not getattr(invitation, "directory_error", ""):
             return False
         self.message_user(
             request,

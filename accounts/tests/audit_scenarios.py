@@ -212,3 +212,42 @@ def regenerate_recovery_codes(ctx: Ctx) -> None:
     _activate_totp(ctx)
     with _on_commit(ctx):
         assert ctx.client.post(reverse("mfa_generate_recovery_codes")).status_code == 302
+
+
+# --- the customer directory (CUSTOMER_DIRECTORY=cognito, moto's cognito-idp) -------------
+
+
+def _cognito(ctx: Ctx):
+    from accounts.tests.cognito_pool import make_pool
+
+    return make_pool(ctx.request.getfixturevalue("moto"), ctx.request.getfixturevalue("settings"))
+
+
+@scenario("directory.user_created")
+def invite_under_the_cognito_directory(ctx: Ctx) -> None:
+    pool = _cognito(ctx)
+    _invite(ctx)
+    assert pool.user("carol@acme.example")["attributes"]["email_verified"] == "true"
+
+
+@scenario("directory.user_disabled", "directory.user_enabled")
+def disable_and_enable_a_customer_in_admin(ctx: Ctx) -> None:
+    pool = _cognito(ctx)
+    pool.add_user("alice@acme.example")
+    url = reverse("admin:accounts_customeruser_change", args=[ctx.tenants.alice.pk])
+    admin_post(ctx, ctx.tenants.consultant, url, lambda data: data.pop("is_active", None))
+    assert pool.user("alice@acme.example")["Enabled"] is False
+    admin_post(ctx, ctx.tenants.consultant, url, lambda data: data.update(is_active="on"))
+    assert pool.user("alice@acme.example")["Enabled"] is True
+
+
+@scenario("directory.failed")
+def invite_while_cognito_is_unreachable(ctx: Ctx) -> None:
+    from conftest import free_port
+
+    _cognito(ctx)
+    ctx.request.getfixturevalue("settings").AWS_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    invitation = invitations.create_invitation(
+        ctx.tenants.org_a, "carol@acme.example", "viewer", ctx.tenants.consultant
+    )
+    assert invitation.directory_error and Invitation.objects.filter(pk=invitation.pk).exists()

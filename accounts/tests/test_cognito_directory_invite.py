@@ -51,7 +51,8 @@ def test_inviting_someone_already_in_the_pool_is_fine_and_so_is_resending(cognit
     cognito_pool.add_user("carol@acme.example")
 
     invitation = invite(consultant, tenants)
-    response = consultant.post(CHANGELIST, {"action": "resend", "_selected_action": [invitation.pk]}, follow=True)
+    resend = {"action": "resend", "_selected_action": [invitation.pk]}
+    response = consultant.post(CHANGELIST, resend, follow=True)
 
     assert "1 invitation(s) resent." in response.content.decode()
     assert len(mail.outbox) == 2
