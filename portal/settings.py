@@ -287,6 +287,22 @@ UPLOAD_KMS_KEY_ID = env.str("UPLOAD_KMS_KEY_ID", default="")
 # moto ignores conditions, so on it every conditional deny refuses everything: by default
 # the policy is written only against real AWS (no AWS_ENDPOINT_URL).
 UPLOAD_BUCKET_POLICY = env.bool("UPLOAD_BUCKET_POLICY", default=AWS_ENDPOINT_URL is None)
+# What `manage.py check_aws` checks, in order (uploads/preflight/): one Check class each.
+PREFLIGHT_CHECKS = [
+    "uploads.preflight.storage.BucketExists",
+    "uploads.preflight.storage.BucketVersioning",
+    "uploads.preflight.storage.BucketEncryption",
+    "uploads.preflight.storage.PublicAccessBlock",
+    "uploads.preflight.storage.AbortIncompleteUploads",
+    "uploads.preflight.storage.BucketCors",
+    "uploads.preflight.storage.BucketPolicy",
+    "uploads.preflight.credentials.AssumeUploaderRole",
+    "uploads.preflight.credentials.VendedCredentialsScope",
+    "uploads.preflight.identity.CognitoDiscovery",
+    "uploads.preflight.identity.CognitoCallback",
+    "uploads.preflight.email.EmailDelivery",
+    "uploads.preflight.clock.ClockSkew",
+]
 # Lifetime of credentials vended to browsers and the CLI; STS allows 900 s and up.
 UPLOAD_CREDENTIALS_SECONDS = env.int("UPLOAD_CREDENTIALS_SECONDS", default=900)
 # The AWS CLI cannot refresh vended credentials mid-copy, so it gets a longer lifetime

@@ -55,6 +55,12 @@ from uploads.s3.objects import (
     put_empty_object,
     put_object,
 )
+from uploads.s3.probe import (
+    delete_object_as,
+    get_object_as,
+    put_object_as,
+    server_time,
+)
 from uploads.s3.sts import (
     assume_role,
 )
@@ -74,6 +80,10 @@ from uploads.s3.types import (
 )
 
 __all__ = [
+    "delete_object_as",
+    "get_object_as",
+    "put_object_as",
+    "server_time",
     "MAX_PARTS",
     "MAX_PART_SIZE",
     "MAX_OBJECT_SIZE",
