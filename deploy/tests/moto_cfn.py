@@ -10,6 +10,10 @@ what moto's CloudFormation leaves out, from the template's own properties:
   where the API uses the same names (botocore's own model says which do).
 - AWS::Cognito::ManagedLoginBranding: moto has no API for it either; it is left out.
 
+An AWS::IAM::Policy that names a resource moto skips (a grant on the user pool) would fail
+the whole stack in moto: it is left out of the template moto gets and put on its roles here
+once that resource exists.
+
 Then the template's Outputs are evaluated again (moto rendered those that name a skipped
 resource as "None"). Intrinsics understood: Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Sub;
 anything else fails loudly."""
@@ -170,6 +174,36 @@ def _connect_bucket(s3, name: str, props: dict) -> None:
         )
 
 
+def _references(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*(_references(v) for v in node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = set()
+    for key, value in node.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            found.add(value[0] if isinstance(value, list) else value.split(".", 1)[0])
+        else:
+            found |= _references(value)
+    return found
+
+
+def _deferred_policies(template: dict) -> list[str]:
+    """Policies naming a resource moto's CloudFormation does not create."""
+    resources = template["Resources"]
+    return [
+        logical
+        for logical, res in resources.items()
+        if res["Type"] == "AWS::IAM::Policy"
+        and any(
+            resources.get(ref, {}).get("Type", "AWS::IAM::Role") not in MOTO_NATIVE
+            for ref in _references(res.get("Properties", {}))
+        )
+    ]
+
+
 def deploy(template: dict, *, stack_name: str, endpoint: str, region: str) -> Deployment:
     session = boto3.session.Session(region_name=region)
 
@@ -177,9 +211,12 @@ def deploy(template: dict, *, stack_name: str, endpoint: str, region: str) -> De
         return session.client(service, endpoint_url=endpoint)
 
     cf, s3, iam = client("cloudformation"), client("s3"), client("iam")
+    deferred = _deferred_policies(template)
+    kept = {k: v for k, v in template["Resources"].items() if k not in deferred}
+    for_moto = {**template, "Resources": kept}
     cf.create_stack(
         StackName=stack_name,
-        TemplateBody=json.dumps(template),
+        TemplateBody=json.dumps(for_moto),
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     )
     stack = cf.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -267,6 +304,12 @@ def deploy(template: dict, *, stack_name: str, endpoint: str, region: str) -> De
                     **({"Description": props["Description"]} if "Description" in props else {}),
                 )
                 resolve.physical[logical] = made["ARN"]
+    for logical in deferred:
+        props = resolve(resources[logical]["Properties"])
+        for role in props.get("Roles", []):
+            document = json.dumps(props["PolicyDocument"])
+            iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=document)
+        resolve.physical[logical] = props["PolicyName"]
     skipped = [logical for logical, res in resources.items() if res["Type"] in NOT_ON_MOTO]
 
     outputs = {key: str(resolve(out["Value"])) for key, out in template.get("Outputs", {}).items()}

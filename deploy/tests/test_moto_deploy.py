@@ -25,6 +25,9 @@ def test_every_output_is_set(deployed, templates):
         "COGNITO_SERVER_URL",
         "COGNITO_CLIENT_ID",
         "COGNITO_CLIENT_SECRET",
+        "COGNITO_USER_POOL_ID",
+        "CUSTOMER_DIRECTORY",
+        "COGNITO_SENDS_INVITATION",
     }
     assert all(value and "None" not in value for value in deployed.env.values()), deployed.env
     assert deployed.skipped == [

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -43,6 +44,14 @@ SERVER_BUCKET_ACTIONS = [
     "s3:GetLifecycleConfiguration",
     "s3:GetEncryptionConfiguration",
     "s3:GetBucketPublicAccessBlock",
+]
+# accounts/cognito.py: reading the app client and users (check_aws, and the directory)...
+COGNITO_READ_ACTIONS = ["cognito-idp:DescribeUserPoolClient", "cognito-idp:AdminGetUser"]
+# ...and, with CUSTOMER_DIRECTORY=cognito, what invitations and admin's disable/enable do.
+COGNITO_DIRECTORY_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
 ]
 
 
@@ -136,4 +145,17 @@ class PortalAccess(Construct):
             "AwsSolutions-IAM5",
             reason,
             [objects_of(bucket)],
+        )
+
+    def allow_user_pool(self, user_pool: cognito.IUserPool, *, directory: bool) -> None:
+        """The server role's Cognito calls (accounts/cognito.py), on this one pool only."""
+        actions = COGNITO_READ_ACTIONS + (COGNITO_DIRECTORY_ACTIONS if directory else [])
+        # A policy of its own, so the role's default policy does not wait on the pool.
+        iam.Policy(
+            self,
+            "UserPool",
+            roles=[self.server_role],
+            statements=[
+                iam.PolicyStatement(sid="UserPool", actions=actions, resources=[user_pool.user_pool_arn])
+            ],
         )

@@ -47,6 +47,11 @@ class EnvironmentConfig:
     identity_providers: tuple[IdentityProvider, ...] = ()
     # Also let the user pool's own users sign in (organisations listing "COGNITO").
     cognito_pool_users: bool = True
+    # CUSTOMER_DIRECTORY: "local" (the portal keeps customers' passwords) or "cognito" (the
+    # user pool does; the server role may then create, disable and enable its users).
+    customer_directory: str = "local"
+    # COGNITO_SENDS_INVITATION: Cognito emails its own invitation instead of the portal.
+    cognito_sends_invitation: bool = False
     # Audit archive: a separate bucket with Object Lock (COMPLIANCE) receiving a replica of
     # everything under AUDIT_ARCHIVE_PREFIX. 0 days = no archive bucket.
     audit_archive_lock_days: int = 0
@@ -101,6 +106,8 @@ class EnvironmentConfig:
         problems = []
         if not re.fullmatch(r"[a-z0-9.-]+", self.domain_name):
             problems.append(f"domain_name {self.domain_name!r} is not a host name")
+        if self.customer_directory not in ("local", "cognito"):
+            problems.append("customer_directory must be local or cognito")
         if self.cognito_mfa not in ("OFF", "OPTIONAL", "ON"):
             problems.append("cognito_mfa must be OFF, OPTIONAL or ON")
         if not 3600 <= self.max_session_seconds <= 43200:

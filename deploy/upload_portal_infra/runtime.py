@@ -253,6 +253,9 @@ class RuntimeStack(cdk.Stack):
             "AUDIT_ARCHIVE_PREFIX": config.audit_archive_prefix,
             "COGNITO_SERVER_URL": identity.server_url,
             "COGNITO_CLIENT_ID": identity.client.user_pool_client_id,
+            "COGNITO_USER_POOL_ID": identity.user_pool.user_pool_id,
+            "CUSTOMER_DIRECTORY": config.customer_directory,
+            "COGNITO_SENDS_INVITATION": str(config.cognito_sends_invitation).lower(),
         }
         if config.from_email:
             environment["DEFAULT_FROM_EMAIL"] = config.from_email

@@ -36,6 +36,7 @@ class StorageAndIdentityStack(cdk.Stack):
         self.storage = UploadStorage(self, "UploadStorage", config=config)
         self.access = PortalAccess(self, "Access", config=config, storage=self.storage)
         self.identity = Identity(self, "Identity", config=config)
+        self.access.allow_user_pool(self.identity.user_pool, directory=config.customer_directory == "cognito")
 
         env_output(self, "AWS_REGION", self.region, "the region of the bucket and the user pool")
         env_output(self, "UPLOAD_BUCKET", self.storage.bucket.bucket_name, "the upload bucket")
@@ -75,6 +76,16 @@ class StorageAndIdentityStack(cdk.Stack):
         )
         env_output(
             self, "COGNITO_CLIENT_ID", self.identity.client.user_pool_client_id, "the portal's app client"
+        )
+        env_output(self, "COGNITO_USER_POOL_ID", self.identity.user_pool.user_pool_id, "the user pool")
+        env_output(
+            self, "CUSTOMER_DIRECTORY", config.customer_directory, "who keeps customers' passwords and MFA"
+        )
+        env_output(
+            self,
+            "COGNITO_SENDS_INVITATION",
+            str(config.cognito_sends_invitation).lower(),
+            "Cognito emails its own invitation (else the portal does)",
         )
         env_output(
             self,
