@@ -215,8 +215,16 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
     def hold_after_two(route):
         if route.request.method == "PUT":
             if len(let_through) >= 2:
-                # The connection drops for the rest (the uploader retries them) until the tab closes.
-                route.abort("connectionreset")
+                # Storage slows down for the rest (the uploader retries them) until the tab
+                # closes. Answered in the browser: an aborted PUT can still reach storage.
+                route.fulfill(
+                    status=503,
+                    headers={
+                        "Content-Type": "application/xml",
+                        "Access-Control-Allow-Origin": route.request.headers["origin"],
+                    },
+                    body="<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>",
+                )
                 return
             let_through.append(route.request.url)
         route.continue_()
@@ -225,7 +233,7 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
         return request.method == "PUT" and "partNumber=" in request.url
 
     page.route(re.compile(r"partNumber="), hold_after_two)
-    page.on("requestfinished", lambda r: finished.append(r.url) if part_put(r) else None)
+    page.on("response", lambda r: finished.append(r.url) if part_put(r.request) and r.status == 200 else None)
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Choose files").click()
     chooser.value.set_files(str(big))
