@@ -1,8 +1,10 @@
 // One file's upload from start (or resume) to complete, and a manager that runs a few files
-// at a time. Orchestration only: the rules live in plan.js, retry.js, credentials.js, queue.js.
+// at a time. Orchestration only: the rules live in plan.js, retry.js, credentials.js, queue.js,
+// the hashing workers' protocol in hash-workers.js.
 
 import { ApiError } from "./api.js";
 import { CredentialSource, CredentialsError } from "./credentials.js";
+import { hashPass, hashWorkers, newHashWorker, stopWorkers } from "./hash-workers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { bytesOf, checkPlan, findReceived, findResumable, partRange, planResume } from "./plan.js";
 import { completeWithRetry, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
@@ -26,32 +28,6 @@ export class FileChanged extends Error {
   }
 }
 
-/** The hashing Web Worker, one per running file. */
-class HashWorker {
-  constructor() {
-    this.worker = new Worker(new URL("./hash-worker.js", import.meta.url), { type: "module" });
-  }
-  verify(file, plan, parts) {
-    return new Promise((resolve, reject) => {
-      this.worker.onmessage = ({ data }) => (data.type === "verified" ? resolve(data.results) : reject(new Error(data.message)));
-      this.worker.onerror = (e) => reject(new Error(e.message || "hashing worker failed"));
-      this.worker.postMessage({ type: "verify", file, plan, parts });
-    });
-  }
-  start(message, transfer, onPart, onDone, onError) {
-    this.worker.onmessage = ({ data }) => {
-      if (data.type === "part") onPart(data);
-      else if (data.type === "done") onDone(data);
-      else if (data.type === "error") onError(new Error(data.message));
-    };
-    this.worker.onerror = (e) => onError(new Error(e.message || "hashing worker failed"));
-    this.worker.postMessage(message, transfer);
-  }
-  stop() {
-    this.worker.terminate();
-  }
-}
-
 // Refusals that trying again cannot change: the file, the project or the customer's rights
 // must change first, so the row offers no Resume.
 export const PERMANENT_REFUSALS = new Set([
@@ -60,14 +36,33 @@ export const PERMANENT_REFUSALS = new Set([
   "upload_not_active",
 ]);
 
+/** The row's [status, message] for an error that ended a run; null for one nothing expected. */
+export function stoppedBy(err) {
+  if (err instanceof FileChanged || ["checksum_mismatch", "file_changed"].includes(err?.code)) {
+    return ["changed", new FileChanged().message];
+  }
+  if (err instanceof UploadStopped) return ["paused", err.message];
+  if (err instanceof AlreadyUploaded) return ["duplicate", err.message];
+  const fromPortal = err instanceof ApiError || err instanceof CredentialsError;
+  if (fromPortal && PERMANENT_REFUSALS.has(err.code)) return ["refused", err.message];
+  if (fromPortal) return ["failed", err.message];
+  return null;
+}
+
+const EMPTY_FILE_CHECKSUMS = Object.freeze({
+  crc64nvme: "AAAAAAAAAAA=", sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+});
+
 export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
-    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY }) {
+    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY,
+    newWorker = newHashWorker, s3part = { signPart, sendPart } }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
-    // to complete a browser upload without them.
+    // to complete a browser upload without them. newWorker and s3part are replaced only by
+    // Node's tests, which have neither Web Workers nor XMLHttpRequest.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
-      retryPolicy });
+      retryPolicy, newWorker, s3part });
     // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
     this.status = "queued";
     this.allowCopy = false; // send a file already uploaded only when the customer says so
@@ -121,181 +116,191 @@ export class FileUpload extends EventTarget {
     });
   }
 
+  /** From start or resume to complete; whatever stops it ends in a status the row shows. */
   async run() {
     if (["uploading", "starting", "completing", "done", "cancelled"].includes(this.status)) return;
     this.abort = new AbortController();
     const signal = this.abort.signal;
     this._set("starting", "Preparing…");
     this._mark("start");
-    let worker = null;
-    let shaWorker = null;
+    let workers = null;
     try {
       // Started first, so loading them and compiling hash-wasm overlap the API calls below.
-      if (this.checksums && !this.final) {
-        worker = new HashWorker();
-        shaWorker = new HashWorker();
-      }
+      if (this.checksums && !this.final) workers = hashWorkers(this.newWorker);
       this.upload ??= await this._findOrCreate();
-      // A zero-byte file has no parts: the portal stored it when it was created.
-      if (this.upload.part_count === 0 && ["uploaded", "verifying", "verified"].includes(this.upload.status)) {
-        this.result = { id: this.upload.id, status: this.upload.status };
-        this.final = { crc64nvme: "AAAAAAAAAAA=", sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" };
-        worker?.stop();
-        shaWorker?.stop();
-        this._set("done", "");
-        return;
-      }
+      if (this._storedWhenCreated()) return this._doneEmpty(workers);
       // Every part was sent and hashed before: only the complete is left to ask for again.
       if (this.final) return await this._finish(this.upload.id, this.final);
-      const plan = checkPlan(this.upload);
-      this.plan = plan;
       const id = this.upload.id;
-      this.credentials ??= new CredentialSource(async () => {
-        try {
-          return await this.api.credentials(id);
-        } catch (err) {
-          const fatal = err instanceof ApiError && err.status >= 400 && err.status < 500;
-          throw new CredentialsError(err.message, { code: err.code, fatal });
-        }
-      });
-      // A new upload has no parts and no saved state: only a resume asks for them.
-      const [, serverParts, saved] = await Promise.all([
-        this.credentials.get(),
-        this.fresh ? [] : this.api.parts(id).then((p) => p.parts),
-        this.state ?? (this.fresh ? null : this.store.get(id)),
-      ]);
-      this.fresh = false;
-      const r = planResume(plan, serverParts, saved);
-      worker ??= new HashWorker();
-      shaWorker ??= new HashWorker();
-      if (r.verify.length && !this.verified) {
-        this._set("starting", "Checking the file matches the unfinished upload…");
-        const sums = await worker.verify(this.file, plan, r.verify);
-        for (const n of r.verify) if (sums[n] !== r.recorded.get(n)) throw new FileChanged();
-      }
-      this.verified = true;
+      const { resume, saved } = await this._planResume(id);
+      workers ??= hashWorkers(this.newWorker);
+      await this._checkFinishedParts(workers.crc, resume);
       signal.throwIfAborted();
-      const fromSaved = r.hashFrom > 1;
-      this.state = {
-        uploadId: id, name: this.file.name, relativePath: this.relativePath, size: this.file.size,
-        lastModified: this.file.lastModified, partSize: plan.partSize, partCount: plan.partCount,
-        hashedThrough: r.hashFrom - 1,
-        crcState: fromSaved ? saved.crcState : null,
-        shaState: fromSaved ? saved.shaState : null,
-        partChecksums: Object.fromEntries(r.known),
-        doneParts: [...r.done],
-      };
-      this.done = r.done;
-      this.confirmed = bytesOf(plan, r.done);
-      this.writer = new ThrottledWriter(this.store);
-      const snapshot = () => ({ ...this.state, doneParts: [...this.done] });
-      this.heartbeat ??= new Heartbeat((body) => this.api.progress(id, body), { intervalMs: this.heartbeatMs });
-      this._set("uploading", "");
-      this._mark("sending");
-
-      const pool = new PartPool((n) => this._sendOne(n, signal, snapshot), { concurrency: this.concurrency });
-      for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
-      const hashed = new Promise((resolve, reject) => {
-        if (!this.checksums) {
-          for (let n = r.hashFrom; n <= plan.partCount; n++) if (!this.done.has(n)) pool.push(n);
-          pool.close();
-          return resolve({ crc64nvme: null, sha256: null });
-        }
-        // Two workers: the reader's part CRCs gate each part's send; SHA-256 (slower) hashes
-        // the same bytes, passed over a channel, and is needed only at complete. The saved
-        // point is the last part both have passed, with the CRC state kept from that part.
-        const crcStates = new Map();
-        const through = { crc: r.hashFrom - 1, sha: r.hashFrom - 1 };
-        const final = {};
-        let finished = 0;
-        const savePoint = (shaState) => {
-          const k = Math.min(through.crc, through.sha);
-          if (k < r.hashFrom || !crcStates.has(k)) return;
-          Object.assign(this.state, { hashedThrough: k, crcState: crcStates.get(k) });
-          if (shaState) this.state.shaState = shaState;
-          for (const n of crcStates.keys()) if (n < k) crcStates.delete(n);
-          this.writer.schedule(snapshot);
-        };
-        const shaStates = new Map();
-        const onDone = (part) => {
-          Object.assign(final, part);
-          if (++finished === 2) resolve(final);
-        };
-        const onError = (err) => {
-          pool.fail(err);
-          reject(err);
-        };
-        const channel = new MessageChannel();
-        worker.start({ type: "crc", file: this.file, plan, from: r.hashFrom, crcState: fromSaved ? saved.crcState : null,
-          port: channel.port1 }, [channel.port1],
-          ({ number, checksum, crcState }) => {
-            const recorded = r.recorded.get(number);
-            if (this.done.has(number) && recorded && recorded !== checksum) {
-              pool.fail(new FileChanged());
-              return;
-            }
-            this.state.partChecksums[number] = checksum;
-            crcStates.set(number, crcState);
-            through.crc = number;
-            if (!this.done.has(number)) pool.push(number);
-            if (shaStates.has(number)) savePoint(shaStates.get(number));
-          },
-          (f) => {
-            // The CRC pass is done: every part is queued; complete still waits for SHA-256.
-            pool.close();
-            this._mark("crcDone");
-            onDone(f);
-          },
-          onError);
-        shaWorker.start({ type: "sha", port: channel.port2, shaState: fromSaved ? saved.shaState : null }, [channel.port2],
-          ({ number, shaState }) => {
-            through.sha = number;
-            if (number > through.crc) shaStates.set(number, shaState);
-            else savePoint(shaState);
-            for (const n of shaStates.keys()) if (n <= through.crc) shaStates.delete(n);
-          },
-          (f) => {
-            this._mark("shaDone");
-            onDone(f);
-          }, onError);
-      });
-      hashed.catch(() => {});
-      signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });
-      await pool.done();
-      this._mark("partsSent");
-      const final = await hashed;
-      this._mark("hashed");
-      worker.stop();
-      shaWorker.stop();
-      await this.writer.flush();
-      this._set("completing", "Finishing…");
-      await this.heartbeat.tick(this.file.size, { force: true });
-      await this._finish(id, final);
+      this._startSending(id, resume, saved);
+      const final = await this._sendAndHash(workers, resume, saved, signal);
+      await this._complete(id, workers, final);
     } catch (err) {
-      const byCustomer = signal.aborted;
-      // Stop every other part too: one still waiting for the connection or in a backoff
-      // must not go on sending while the row says paused.
-      if (!byCustomer) this.abort.abort(err);
-      worker?.stop();
-      shaWorker?.stop();
-      this.inflight.clear();
-      await this.writer?.flush();
-      if (byCustomer && this.status === "cancelled") return;
-      if (byCustomer) return this._set("paused", this.pauseMessage || "Paused.");
-      if (err instanceof FileChanged || ["checksum_mismatch", "file_changed"].includes(err?.code)) {
-        return this._set("changed", new FileChanged().message);
-      }
-      if (err instanceof UploadStopped) return this._set("paused", err.message);
-      if (err instanceof AlreadyUploaded) return this._set("duplicate", err.message);
-      if ((err instanceof ApiError || err instanceof CredentialsError) && PERMANENT_REFUSALS.has(err.code)) {
-        return this._set("refused", err.message);
-      }
-      if (err instanceof ApiError || err instanceof CredentialsError) {
-        return this._set("failed", err.message);
-      }
-      console.error(err);
-      this._set("failed", `Something went wrong: ${err?.message || err}`);
+      await this._stopped(err, signal, workers);
     }
+  }
+
+  // A zero-byte file has no parts: the portal stored it when it was created.
+  _storedWhenCreated() {
+    return this.upload.part_count === 0 && ["uploaded", "verifying", "verified"].includes(this.upload.status);
+  }
+
+  _doneEmpty(workers) {
+    this.result = { id: this.upload.id, status: this.upload.status };
+    this.final = { ...EMPTY_FILE_CHECKSUMS };
+    stopWorkers(workers);
+    this._set("done", "");
+  }
+
+  /** What is left to do, from the server's plan and part list and this browser's saved state. */
+  async _planResume(id) {
+    const plan = checkPlan(this.upload);
+    this.plan = plan;
+    this.credentials ??= this._credentialSource(id);
+    // A new upload has no parts and no saved state: only a resume asks for them.
+    const [, serverParts, saved] = await Promise.all([
+      this.credentials.get(),
+      this.fresh ? [] : this.api.parts(id).then((p) => p.parts),
+      this.state ?? (this.fresh ? null : this.store.get(id)),
+    ]);
+    this.fresh = false;
+    return { resume: planResume(plan, serverParts, saved), saved };
+  }
+
+  _credentialSource(id) {
+    return new CredentialSource(async () => {
+      try {
+        return await this.api.credentials(id);
+      } catch (err) {
+        const fatal = err instanceof ApiError && err.status >= 400 && err.status < 500;
+        throw new CredentialsError(err.message, { code: err.code, fatal });
+      }
+    });
+  }
+
+  /** Re-hash sampled finished parts the reader will not pass again: a changed file must not be spliced. */
+  async _checkFinishedParts(worker, resume) {
+    if (resume.verify.length && !this.verified) {
+      this._set("starting", "Checking the file matches the unfinished upload…");
+      const sums = await worker.verify(this.file, this.plan, resume.verify);
+      for (const n of resume.verify) if (sums[n] !== resume.recorded.get(n)) throw new FileChanged();
+    }
+    this.verified = true;
+  }
+
+  _startSending(id, r, saved) {
+    const { plan } = this;
+    const fromSaved = r.hashFrom > 1;
+    this.state = {
+      uploadId: id, name: this.file.name, relativePath: this.relativePath, size: this.file.size,
+      lastModified: this.file.lastModified, partSize: plan.partSize, partCount: plan.partCount,
+      hashedThrough: r.hashFrom - 1,
+      crcState: fromSaved ? saved.crcState : null,
+      shaState: fromSaved ? saved.shaState : null,
+      partChecksums: Object.fromEntries(r.known),
+      doneParts: [...r.done],
+    };
+    this.done = r.done;
+    this.confirmed = bytesOf(plan, r.done);
+    this.writer = new ThrottledWriter(this.store);
+    this.heartbeat ??= new Heartbeat((body) => this.api.progress(id, body), { intervalMs: this.heartbeatMs });
+    this._set("uploading", "");
+    this._mark("sending");
+  }
+
+  _snapshot() {
+    return { ...this.state, doneParts: [...this.done] };
+  }
+
+  /** Sends every missing part as soon as its checksum is known; resolves with the file's checksums. */
+  async _sendAndHash(workers, r, saved, signal) {
+    const pool = new PartPool((n) => this._sendOne(n, signal), { concurrency: this.concurrency });
+    for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
+    const hashed = this._hash(workers, r, saved, pool);
+    hashed.catch(() => {});
+    signal.addEventListener("abort", () => pool.fail(signal.reason), { once: true });
+    await pool.done();
+    this._mark("partsSent");
+    const final = await hashed;
+    this._mark("hashed");
+    return final;
+  }
+
+  _hash(workers, r, saved, pool) {
+    if (!this.checksums) {
+      for (let n = r.hashFrom; n <= this.plan.partCount; n++) if (!this.done.has(n)) pool.push(n);
+      pool.close();
+      return Promise.resolve({ crc64nvme: null, sha256: null });
+    }
+    const fromSaved = r.hashFrom > 1;
+    return hashPass(workers, {
+      file: this.file, plan: this.plan, from: r.hashFrom,
+      crcState: fromSaved ? saved.crcState : null,
+      shaState: fromSaved ? saved.shaState : null,
+      onPart: (n, checksum) => this._hashedPart(n, checksum, r.recorded, pool),
+      onSave: (through, crcState, shaState) => this._savePoint(through, crcState, shaState),
+      onCrcDone: () => {
+        // The CRC pass is done: every part is queued; complete still waits for SHA-256.
+        pool.close();
+        this._mark("crcDone");
+      },
+      onShaDone: () => this._mark("shaDone"),
+      onError: (err) => pool.fail(err),
+    });
+  }
+
+  /** A part the reader hashed: one already sent must hash as it did then, a new one can go. */
+  _hashedPart(number, checksum, recorded, pool) {
+    const sent = recorded.get(number);
+    if (this.done.has(number) && sent && sent !== checksum) {
+      pool.fail(new FileChanged());
+      return false;
+    }
+    this.state.partChecksums[number] = checksum;
+    if (!this.done.has(number)) pool.push(number);
+    return true;
+  }
+
+  _savePoint(through, crcState, shaState) {
+    Object.assign(this.state, { hashedThrough: through, crcState });
+    if (shaState) this.state.shaState = shaState;
+    this.writer.schedule(() => this._snapshot());
+  }
+
+  async _sendOne(n, signal) {
+    const r = partRange(this.plan, n);
+    const body = this.file.slice(r.start, r.end);
+    const checksum = this.state.partChecksums[n];
+    await sendWithRetry(
+      async (creds) => {
+        const signed = await this.s3part.signPart({
+          creds, uploadId: this.upload.multipart_upload_id, partNumber: n, checksum, datetime: this.credentials.amzDate(),
+        });
+        this.inflight.set(n, 0);
+        const res = await this.s3part.sendPart({ ...signed, body, signal, onProgress: (b) => this.inflight.set(n, b) });
+        this.inflight.delete(n);
+        return res;
+      },
+      { credentials: this.credentials, connectivity: this.connectivity, policy: this.retryPolicy, signal,
+        onRetry: (info) => this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } })) },
+    );
+    this.done.add(n);
+    this.confirmed += r.size;
+    this.heartbeat.partDone(n, checksum);
+    this.heartbeat.tick(this.confirmed);
+    this.writer.schedule(() => this._snapshot());
+  }
+
+  async _complete(id, workers, final) {
+    stopWorkers(workers);
+    await this.writer.flush();
+    this._set("completing", "Finishing…");
+    await this.heartbeat.tick(this.file.size, { force: true });
+    await this._finish(id, final);
   }
 
   async _finish(id, final) {
@@ -312,28 +317,20 @@ export class FileUpload extends EventTarget {
     this._set("done", "");
   }
 
-  async _sendOne(n, signal, snapshot) {
-    const r = partRange(this.plan, n);
-    const body = this.file.slice(r.start, r.end);
-    const checksum = this.state.partChecksums[n];
-    await sendWithRetry(
-      async (creds) => {
-        const signed = await signPart({
-          creds, uploadId: this.upload.multipart_upload_id, partNumber: n, checksum, datetime: this.credentials.amzDate(),
-        });
-        this.inflight.set(n, 0);
-        const res = await sendPart({ ...signed, body, signal, onProgress: (b) => this.inflight.set(n, b) });
-        this.inflight.delete(n);
-        return res;
-      },
-      { credentials: this.credentials, connectivity: this.connectivity, policy: this.retryPolicy, signal,
-        onRetry: (info) => this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } })) },
-    );
-    this.done.add(n);
-    this.confirmed += r.size;
-    this.heartbeat.partDone(n, checksum);
-    this.heartbeat.tick(this.confirmed);
-    this.writer.schedule(snapshot);
+  async _stopped(err, signal, workers) {
+    const byCustomer = signal.aborted;
+    // Stop every other part too: one still waiting for the connection or in a backoff
+    // must not go on sending while the row says paused.
+    if (!byCustomer) this.abort.abort(err);
+    stopWorkers(workers);
+    this.inflight.clear();
+    await this.writer?.flush();
+    if (byCustomer && this.status === "cancelled") return;
+    if (byCustomer) return this._set("paused", this.pauseMessage || "Paused.");
+    const outcome = stoppedBy(err);
+    if (outcome) return this._set(...outcome);
+    console.error(err);
+    this._set("failed", `Something went wrong: ${err?.message || err}`);
   }
 
   pause(message = "Paused.") {
