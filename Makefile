@@ -53,11 +53,9 @@ run: install
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_test
 test: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/10
 test: export CACHE_URL ?= rediscache://127.0.0.1:6379/11
-# TEST_WORKERS=2 runs two pytest-xdist workers, each with its own test database, moto,
-# Chromium and one of the two Redis databases above (conftest.py). One process by default:
-# under two workers the file-changed browser tests saw 11 parts stored where the page let
-# only 10 part PUTs through, so parallel runs wait until that is understood.
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers, each with its own test database, moto, Chromium and one of the
+# two Redis databases above (conftest.py); TEST_WORKERS=0 runs one process.
+TEST_WORKERS ?= 2
 test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
