@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 
 from uploads import integrity, lifecycle, policies, s3
+from uploads.cors import CORS_ALLOWED_HEADERS, CORS_EXPOSE_HEADERS
 
 LIFECYCLE_RULE_ID = "abort-incomplete-multipart-uploads"
 PUBLIC_ACCESS_BLOCK = {
@@ -16,28 +17,6 @@ PUBLIC_ACCESS_BLOCK = {
     "BlockPublicPolicy": True,
     "RestrictPublicBuckets": True,
 }
-# Headers the browser's signed part PUTs carry. S3 matches "x-amz-*" as a pattern, but moto
-# echoes the list verbatim and browsers do not treat "x-amz-*" as a wildcard, so the
-# headers the uploader sends are also named one by one.
-CORS_ALLOWED_HEADERS = [
-    "authorization",
-    "content-type",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-amz-security-token",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-sdk-checksum-algorithm",
-    "x-amz-user-agent",
-    "x-amz-*",
-]
-CORS_EXPOSE_HEADERS = [
-    "ETag",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-checksum-crc32c",
-    "x-amz-checksum-type",
-    "x-amz-version-id",
-    "x-amz-request-id",
-]
 
 
 def desired_cors() -> list[dict[str, Any]]:

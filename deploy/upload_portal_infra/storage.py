@@ -13,29 +13,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from uploads.cors import CORS_ALLOWED_HEADERS, CORS_EXPOSE_HEADERS
+
 from .config import EnvironmentConfig
 from .nag import acknowledge, objects_of
 
 LIFECYCLE_RULE_ID = "abort-incomplete-multipart-uploads"
-CORS_ALLOWED_HEADERS = [
-    "authorization",
-    "content-type",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-amz-security-token",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-sdk-checksum-algorithm",
-    "x-amz-user-agent",
-    "x-amz-*",
-]
-CORS_EXPOSE_HEADERS = [
-    "ETag",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-checksum-crc32c",
-    "x-amz-checksum-type",
-    "x-amz-version-id",
-    "x-amz-request-id",
-]
 
 
 class UploadStorage(Construct):

@@ -5,20 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from uploads import s3
-from uploads.bucket import CORS_EXPOSE_HEADERS, PUBLIC_ACCESS_BLOCK, desired_encryption
+from uploads.bucket import PUBLIC_ACCESS_BLOCK, desired_encryption
+from uploads.cors import CORS_EXPOSE_HEADERS, PART_HEADERS
 from uploads.preflight import Check, Finding, failed, not_checked, on_local_stand_in, passed
 
 SETUP = "Run `manage.py setup_storage` (or deploy deploy/ again) to set it."
-# The headers every part PUT from the browser carries: a CORS rule must allow each.
-PART_HEADERS = (
-    "authorization",
-    "content-type",
-    "x-amz-date",
-    "x-amz-content-sha256",
-    "x-amz-security-token",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-sdk-checksum-algorithm",
-)
 
 
 class BucketExists(Check):
