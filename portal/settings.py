@@ -194,8 +194,9 @@ SOCIALACCOUNT_PROVIDERS = {
 # to an accounts.directories.Directory subclass plugs in another. See docs/deploy.md.
 CUSTOMER_DIRECTORY = env.str("CUSTOMER_DIRECTORY", default="local")
 # The pool's id; by default the last path segment of COGNITO_SERVER_URL.
-COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID", default="") or (
-    env.str("COGNITO_SERVER_URL", default="").rstrip("/").rpartition("/")[2]
+COGNITO_USER_POOL_ID = (
+    env.str("COGNITO_USER_POOL_ID", default="")
+    or env.str("COGNITO_SERVER_URL", default="").rstrip("/").rpartition("/")[2]
 )
 COGNITO_CLIENT_ID = env.str("COGNITO_CLIENT_ID", default="")
 # True: Cognito emails its own invitation (temporary password); False: it stays silent and
