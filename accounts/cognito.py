@@ -15,12 +15,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from portal.errors import AwsError
 
-class CognitoError(Exception):
-    def __init__(self, code: str, message: str = ""):
-        super().__init__(f"{code}: {message}" if message else code)
-        self.code = code
-        self.message = message
+
+class CognitoError(AwsError):
+    """A Cognito call failed (or Cognito is not configured: code "NotConfigured")."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from portal.errors import AwsError
+
 # S3's hard limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html).
 MAX_PARTS = 10_000
 MAX_PART_SIZE = 5 * 1024**3
@@ -13,7 +15,7 @@ MAX_OBJECT_SIZE = 5 * 1024**4
 LIST_PARTS_PAGE = 1_000
 
 
-class StorageError(Exception):
+class StorageError(AwsError):
     """An S3/STS call failed. `code` is S3's error code ("NoSuchUpload", ...) or
     "Unavailable" when S3 could not be reached."""
 
@@ -23,11 +25,6 @@ class StorageError(Exception):
     @property
     def missing(self) -> bool:
         return self.code in self.MISSING
-
-    def __init__(self, code: str, message: str = ""):
-        super().__init__(f"{code}: {message}" if message else code)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
