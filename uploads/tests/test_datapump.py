@@ -12,7 +12,7 @@ Version 19.21.0.0.0
 Copyright (c) 1982, 2019, Oracle and/or its affiliates.  All rights reserved.
 ;;;
 Connected to: Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production
-Starting "SYSTEM"."SYS_EXPORT_FULL_01":  system/******** directory=DATA_PUMP_DIR dumpfile=exp_%U.dmp logfile=exp.log full=y parallel=3
+Starting "SYSTEM"."SYS_EXPORT_FULL_01":  system/******** directory=DATA_PUMP_DIR dumpfile=exp_%U.dmp full=y
 Processing object type DATABASE_EXPORT/EARLY_OPTIONS/VIEWS_AS_TABLES/TABLE_DATA
 . . exported "SYS"."KU$_USER_MAPPING_VIEW"               5.890 KB      25 rows
 . . exported "SCOTT"."EMP"                               8.781 KB      14 rows
