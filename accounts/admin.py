@@ -172,6 +172,10 @@ class CustomerUserAddForm(CustomerUserForm):
         return password
 
 
+# What staff fill in to add a customer by hand (invitations are the usual way).
+CUSTOMER_ADD_FIELDS = ["email", "first_name", "last_name", "organization", "role", "password", "is_active"]
+
+
 @admin.register(CustomerUser)
 class CustomerUserAdmin(DirectoryAdminMixin, MembershipAuditMixin, StaffScopedAdmin):
     organization_path = "memberships__organization"
@@ -198,15 +202,7 @@ class CustomerUserAdmin(DirectoryAdminMixin, MembershipAuditMixin, StaffScopedAd
             kwargs["form"] = CustomerUserForm
             return super().get_form(request, obj, **kwargs)
         kwargs["form"] = CustomerUserAddForm
-        kwargs["fields"] = [
-            "email",
-            "first_name",
-            "last_name",
-            "organization",
-            "role",
-            "password",
-            "is_active",
-        ]
+        kwargs["fields"] = CUSTOMER_ADD_FIELDS
         form_class = super().get_form(request, obj, **kwargs)
         organizations = team_organizations(request.user)
 
@@ -222,17 +218,7 @@ class CustomerUserAdmin(DirectoryAdminMixin, MembershipAuditMixin, StaffScopedAd
             return [
                 (
                     None,
-                    {
-                        "fields": [
-                            "email",
-                            "first_name",
-                            "last_name",
-                            "organization",
-                            "role",
-                            "password",
-                            "is_active",
-                        ]
-                    },
+                    {"fields": CUSTOMER_ADD_FIELDS},
                 )
             ]
         return [
