@@ -32,6 +32,7 @@ DIRECTORY = "The customer directory (Cognito)"
 ADMIN = "Organisation, project and customer changes (admin)"
 UPLOADS = "Uploads and credentials"
 BACKGROUND = "Verification and reconciliation"
+DELIVERY = "Expected files and delivery"
 NOTIFICATIONS = "Notifications"
 REFUSED = "Refused requests"
 AUDIT = "The audit log itself"
@@ -392,6 +393,38 @@ _actions: list[Action] = [
         ("uploads.reconciliation",),
         ("open_until", "grace_period_hours"),
         BACKGROUND,
+    ),
+    # The delivery a project expects: uploads.admin (the list) and uploads.delivery.
+    *[
+        Action(
+            f"admin.expectedfile.{verb}",
+            f"A consultant {verb} an expected file (name, pattern or Data Pump log) on a project "
+            "in admin. Data holds the entry's changed fields before and after"
+            + (" (a removal, on the project)." if verb == "deleted" else "."),
+            ("uploads.admin",),
+            ("changes",),
+            DELIVERY,
+            emitted_as=f'"admin.expectedfile.{verb}"'
+            if verb == "deleted"
+            else 'f"admin.expectedfile.{verb}"',
+        )
+        for verb in ("created", "changed", "deleted")
+    ],
+    Action(
+        "delivery.log_read",
+        "A verified Data Pump export log was read once from storage: its job, the job's outcome "
+        "and the file names its 'Dump file set' lines list (empty when it lists none).",
+        ("uploads.delivery",),
+        ("job", "outcome", "files"),
+        DELIVERY,
+    ),
+    Action(
+        "delivery.completed",
+        "Every expected file of a project was verified for the first time (the log's whole set "
+        "too): staff are told once. Data holds the number of entries and the files.",
+        ("uploads.delivery",),
+        ("entries", "files"),
+        DELIVERY,
     ),
     # Notifications: uploads.notifications (the deliver_notification task).
     Action(

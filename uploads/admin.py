@@ -7,11 +7,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin_scoping import StaffScopedAdmin
+import audit
+from accounts.admin_scoping import StaffScopedAdmin, changed_values
 from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_datetime, human_size, parse_size
 from uploads import lifecycle
-from uploads.models import Upload, UploadProject
+from uploads.models import ExpectedFile, Upload, UploadProject
 from uploads.refusals import UploadRefused
 
 UPLOAD_COLUMNS = ["display_path", "status", "human_size", "uploaded_by", "created_at", "completed_at"]
@@ -77,6 +78,60 @@ class UploadProjectForm(forms.ModelForm):
         formfield_callback = _https_urls
 
 
+class ExpectedFileForm(forms.ModelForm):
+    min_size = ByteSizeField(label="Smallest", required=False, help_text="e.g. 1 GB; empty: any.")
+    max_size = ByteSizeField(label="Largest", required=False, help_text="e.g. 50 GB; empty: any.")
+
+    class Meta:
+        model = ExpectedFile
+        fields = ["order", "kind", "pattern", "min_size", "max_size", "declared_sha256"]
+
+
+class ExpectedFileInline(admin.TabularInline):
+    """The delivery the customer is asked for; the project page shows each entry's state."""
+
+    model = ExpectedFile
+    form = ExpectedFileForm
+    extra = 0
+    verbose_name = "expected file"
+    verbose_name_plural = "expected files (the delivery: a Data Pump log names its whole file set)"
+
+    # The project's own admin scopes who gets here; any consultant there may edit its list.
+    def _is_consultant(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_consultant(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._is_consultant(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_consultant(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_consultant(request)
+
+
+def audit_expected_files(request, formset) -> None:
+    """One audit event per expected entry added, changed or removed, with its values."""
+    for form in formset.forms:
+        entry = form.instance
+        if entry in formset.deleted_objects or not form.has_changed() or entry.pk is None:
+            continue
+        verb = "created" if entry in formset.new_objects else "changed"
+        audit.record(
+            f"admin.expectedfile.{verb}", actor=request.user, target=entry, changes=changed_values(form)
+        )
+    for entry in formset.deleted_objects:
+        audit.record(
+            "admin.expectedfile.deleted",
+            actor=request.user,
+            target=formset.instance,
+            changes={"pattern": {"before": entry.pattern, "after": None}},
+        )
+
+
 @admin.register(UploadProject)
 class UploadProjectAdmin(StaffScopedAdmin):
     form = UploadProjectForm
@@ -107,7 +162,7 @@ class UploadProjectAdmin(StaffScopedAdmin):
             },
         ),
     ]
-    inlines = [ReadOnlyUploadInline]
+    inlines = [ExpectedFileInline, ReadOnlyUploadInline]
 
     def get_queryset(self, request):
         received = Q(uploads__status__in=Upload.COUNTS_AGAINST_QUOTA)
@@ -130,6 +185,11 @@ class UploadProjectAdmin(StaffScopedAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is ExpectedFile:
+            audit_expected_files(request, formset)
 
 
 @admin.register(Upload)

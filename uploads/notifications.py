@@ -157,6 +157,20 @@ def notify_missing(upload: Upload, detail: str) -> bool:
     )
 
 
+def notify_delivery_complete(upload: Upload, *, files: list[str]) -> bool:
+    """Queue the one staff message saying the project's delivery is complete; `upload` is
+    the one whose verification completed it. Told once per project."""
+    return _queue(
+        Kind.STAFF_DELIVERY,
+        f"project:{upload.project_id}:delivery",
+        upload,
+        "delivery_complete",
+        f"staff:project:{upload.project_id}:delivery_complete",
+        wait=False,
+        data={"files": files},
+    )
+
+
 def due_ids(limit: int = 200) -> list[int]:
     """Pending messages whose time has come, plus claims left behind by a dead worker."""
     now = timezone.now()

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from uploads import dispatch, leases, notifications, s3
+from uploads import delivery, dispatch, leases, notifications, s3
 from uploads.models import TaskLease, Upload, VerificationResult
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,8 @@ def _verify_leased(upload_id: str, key: str, holder: str) -> str:
     if not _record_finding(upload.pk, key, holder, finding, duration_ms):
         return "done"
     leases.checkpoint("verify.committed")
+    # After the commit, so a worker finishing another file of the delivery sees this one.
+    delivery.delivery_after_verification(upload_id=str(upload.pk))
     return finding.outcome
 
 
@@ -198,11 +200,16 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
         return found
     expected_sha = {
         name: value
-        for name, value in (("browser", upload.checksum_sha256), ("declared", upload.declared_sha256))
+        for name, value in (
+            ("browser", upload.checksum_sha256),
+            ("declared", upload.declared_sha256),
+            ("expected", delivery.declared_sha256_for(upload)),
+        )
         if value
     }
     deep = (
         upload.project.deep_verify
+        or "expected" in expected_sha
         or (upload.project.deep_verify_declared and upload.declared_sha256)
         or (not browser_crc and expected_sha)
     )
@@ -242,7 +249,10 @@ def _sha256_problem(stored: str, expected: dict[str, str]) -> str:
     """The first expected SHA-256 (the browser's, the declared one) the stored bytes do not have."""
     for name, value in expected.items():
         if value.lower() != stored:
-            who = "the customer declared" if name == "declared" else "computed from the customer's file"
+            who = {
+                "declared": "the customer declared",
+                "expected": "declared for this expected file",
+            }.get(name, "computed from the customer's file")
             return f"The stored file's SHA-256 ({stored}) differs from the one {who} ({value})."
     return ""
 

@@ -4,13 +4,14 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from uploads import selectors
+from uploads import delivery, selectors
 from uploads.models import UploadProject
 from uploads.tenancy import Tenancy
 
 # The page's sections that change while it is open, each drawn by one template from the
 # same context on load and on every refresh.
 LIVE_SECTIONS = {
+    "delivery": "uploads/_delivery.html",
     "space": "uploads/_space.html",
     "in_progress": "uploads/_in_progress.html",
     "completed": "uploads/_completed.html",
@@ -39,6 +40,7 @@ def _live_context(project: UploadProject, activity_page: int) -> dict:
         "in_progress": selectors.in_progress_rows(project),
         "completed": selectors.received_uploads(project),
         "activity": selectors.activity_page(project, activity_page),
+        "delivery": delivery.delivery_status(project=project),
     }
 
 
@@ -62,8 +64,11 @@ def project_live(request: HttpRequest, project_id: int) -> JsonResponse:
     """The page's changing sections, drawn again for the open page to swap in."""
     project = Tenancy(request.user).project(project_id)
     ctx = _live_context(project, _page_number(request))
+    # A project that expects nothing in particular has no delivery section on its page.
     sections = {
-        name: render_to_string(template, ctx, request=request) for name, template in LIVE_SECTIONS.items()
+        name: render_to_string(template, ctx, request=request)
+        for name, template in LIVE_SECTIONS.items()
+        if name != "delivery" or ctx["delivery"] is not None
     }
     statuses = {
         str(u.pk): {"status": u.status, "label": u.customer_status, "reason": u.status_reason}

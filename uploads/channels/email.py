@@ -7,6 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from portal.format import human_size
+from uploads import delivery
 from uploads.channels import Channel
 from uploads.channels.content import file_rows, staff_recipients
 from uploads.models import Notification, NotificationItem
@@ -15,12 +16,13 @@ Kind = Notification.Kind
 
 
 class Email(Channel):
-    kinds = (Kind.STAFF_RESULTS, Kind.RECEIPT, Kind.STAFF_STALLED, Kind.STAFF_TAMPERING)
+    kinds = (Kind.STAFF_RESULTS, Kind.RECEIPT, Kind.STAFF_STALLED, Kind.STAFF_TAMPERING, Kind.STAFF_DELIVERY)
     templates: ClassVar[dict[str, str]] = {
         Kind.STAFF_RESULTS: "email/staff_results",
         Kind.RECEIPT: "email/receipt",
         Kind.STAFF_STALLED: "email/staff_stalled",
         Kind.STAFF_TAMPERING: "email/staff_tampering",
+        Kind.STAFF_DELIVERY: "email/staff_delivery",
     }
 
     def send(self, n: Notification, items: list[NotificationItem]) -> None:
@@ -43,6 +45,8 @@ class Email(Channel):
             "recipient": n.recipient,
             "portal_url": settings.PORTAL_BASE_URL.rstrip("/"),
         }
+        if n.kind == Kind.STAFF_DELIVERY:
+            context["delivery"] = delivery.delivery_status(project=project)
         base = self.templates[n.kind]
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context)

@@ -1,5 +1,6 @@
 """The uploads app's models, one module per concern; import them from here."""
 
+from uploads.models.expected import DumpFileSet, ExpectedFile
 from uploads.models.notification import Notification, NotificationItem
 from uploads.models.project import UploadProject
 from uploads.models.records import CredentialRevocation, TaskLease, VerificationResult
@@ -7,6 +8,8 @@ from uploads.models.upload import Upload, UploadInProgress, UploadPart
 
 __all__ = [
     "CredentialRevocation",
+    "DumpFileSet",
+    "ExpectedFile",
     "Notification",
     "NotificationItem",
     "TaskLease",

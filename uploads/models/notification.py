@@ -18,6 +18,7 @@ class Notification(models.Model):
         WEBHOOK = "webhook", "Project webhook"
         STAFF_STALLED = "staff_stalled", "Staff: uploads stalled"
         STAFF_TAMPERING = "staff_tampering", "Staff: stored object changed"
+        STAFF_DELIVERY = "staff_delivery", "Staff: delivery complete"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -93,6 +93,9 @@ class UploadProject(models.Model):
         blank=True,
         help_text="Key for the X-Portal-Signature HMAC-SHA256 header. Generated when empty.",
     )
+    # When every expected file was first verified: set by one conditional update, so staff
+    # are told once however many workers finish the last files together.
+    delivery_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organization__name", "name"]
