@@ -22,9 +22,9 @@ def quiet(settings):
 
 @pytest.fixture
 def expecting(tenants):
-    project = tenants.project_a
-    ExpectedFile.objects.create(project=project, kind=ExpectedFile.Kind.PATTERN, pattern="exp_%U.dmp", order=1)
-    ExpectedFile.objects.create(project=project, kind=ExpectedFile.Kind.DATAPUMP_LOG, pattern="exp.log", order=2)
+    project, kind = tenants.project_a, ExpectedFile.Kind
+    ExpectedFile.objects.create(project=project, kind=kind.PATTERN, pattern="exp_%U.dmp", order=1)
+    ExpectedFile.objects.create(project=project, kind=kind.DATAPUMP_LOG, pattern="exp.log", order=2)
     return project
 
 
