@@ -10,9 +10,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.tests.scenarios import Ctx, scenario, staff
+from audit.tests.scenarios import Ctx, admin_post, scenario, staff
 from uploads import integrity, lifecycle, notifications, reconciliation, s3, tasks
-from uploads.models import Notification, Upload, UploadProject
+from uploads.models import ExpectedFile, Notification, Upload, UploadProject
 from uploads.tests.helpers import (
     KIB,
     client_with,
@@ -284,3 +284,52 @@ def die_while_completing(ctx: Ctx) -> None:
     settings = ctx.request.getfixturevalue("settings")
     later = timezone.now() + timedelta(seconds=settings.UPLOAD_COMPLETE_TIMEOUT_SECONDS + 1)
     assert reconciliation.recover_interrupted_completes(now=later) == 1
+
+
+def _expected_entry(data: dict, pattern: str) -> str:
+    """The inline form prefix ("expected_files-0-") of the entry with this pattern."""
+    return next(k[: -len("pattern")] for k, v in data.items() if k.endswith("-pattern") and v == pattern)
+
+
+@scenario("admin.expectedfile.created")
+def consultant_lists_the_expected_files(ctx: Ctx) -> None:
+    def fill(data: dict) -> None:
+        data.update(
+            {
+                "expected_files-TOTAL_FORMS": "1",
+                "expected_files-0-kind": "pattern",
+                "expected_files-0-pattern": "exp_%U.dmp",
+                "expected_files-0-order": "1",
+            }
+        )
+
+    url = reverse("admin:uploads_uploadproject_change", args=[ctx.tenants.project_a.pk])
+    admin_post(ctx, ctx.tenants.consultant, url, fill)
+
+
+@scenario("admin.expectedfile.changed", "admin.expectedfile.deleted")
+def consultant_edits_the_expected_files(ctx: Ctx) -> None:
+    project = ctx.tenants.project_a
+    ExpectedFile.objects.create(project=project, pattern="exp.log", kind="datapump_log")
+    ExpectedFile.objects.create(project=project, pattern="old.csv")
+    url = reverse("admin:uploads_uploadproject_change", args=[project.pk])
+
+    def fill(data: dict) -> None:
+        data[_expected_entry(data, "exp.log") + "max_size"] = "10 MB"
+        data[_expected_entry(data, "old.csv") + "DELETE"] = "on"
+
+    admin_post(ctx, ctx.tenants.consultant, url, fill)
+
+
+@scenario("delivery.log_read", "delivery.completed")
+def customer_delivers_a_data_pump_set(ctx: Ctx) -> None:
+    from uploads.tests.test_datapump import FULL_LOG
+
+    project = ctx.tenants.project_a
+    ExpectedFile.objects.create(project=project, pattern="exp_%U.dmp", kind="pattern")
+    ExpectedFile.objects.create(project=project, pattern="exp.log", kind="datapump_log")
+    for name, data in [("exp.log", FULL_LOG.encode())] + [
+        (f"exp_0{n}.dmp", os.urandom(5000)) for n in (1, 2, 3)
+    ]:
+        done = upload_fully(_alice(ctx), project, data, name=name)
+        assert tasks.verify_upload(done["id"]) == "verified"
