@@ -51,12 +51,18 @@ export class Connectivity {
  * gets one credential refresh and a retry.
  */
 export async function sendWithRetry(attempt, { credentials, connectivity, policy = DEFAULT_RETRY, signal,
-  wait = sleep, random = Math.random, onRetry = () => {} }) {
+  wait = sleep, random = Math.random, onRetry = () => {}, admit = null }) {
   let failures = 0;
   let refreshed = false;
   for (;;) {
     signal?.throwIfAborted();
     if (!connectivity.online) await connectivity.waitOnline(policy.offlinePauseMs, signal);
+    // The speed limit (ratelimit.js) admits every attempt, a retry too, before credentials
+    // are taken and the request signed: a long wait must not outlive either.
+    if (admit) {
+      await admit();
+      signal?.throwIfAborted();
+    }
     const creds = await credentials.get();
     const res = await attempt(creds);
     signal?.throwIfAborted();
@@ -117,11 +123,14 @@ export async function completeWithRetry(complete, { connectivity, policy = DEFAU
 /**
  * Runs run(n) for pushed part numbers, `concurrency` at a time. done() resolves once close()
  * was called and every pushed part finished; the first failure rejects it and stops new work.
+ * `concurrency` is a number or a function (concurrency.js's controller) read each time a part
+ * could start; lowering it lets the parts in flight finish, raising it starts more at once
+ * on pump().
  */
 export class PartPool {
   constructor(run, { concurrency = DEFAULT_CONCURRENCY } = {}) {
     this.run = run;
-    this.concurrency = Math.max(1, Math.min(MAX_CONCURRENCY, concurrency));
+    this.limitOf = typeof concurrency === "function" ? concurrency : () => concurrency;
     this.ready = [];
     this.active = 0;
     this.closed = false;
@@ -148,6 +157,12 @@ export class PartPool {
   }
   done() {
     return this.result;
+  }
+  get concurrency() {
+    return Math.max(1, Math.min(MAX_CONCURRENCY, Math.floor(this.limitOf()) || 1));
+  }
+  pump() {
+    this._pump();
   }
   _pump() {
     while (!this.error && this.active < this.concurrency && this.ready.length) {

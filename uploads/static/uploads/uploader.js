@@ -3,11 +3,13 @@
 // the hashing workers' protocol in hash-workers.js.
 
 import { ApiError } from "./api.js";
+import { ConcurrencyController } from "./concurrency.js";
 import { CredentialSource, CredentialsError } from "./credentials.js";
 import { hashPass, hashWorkers, newHashWorker, stopWorkers } from "./hash-workers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { bytesOf, checkPlan, findReceived, findResumable, partRange, planResume } from "./plan.js";
 import { completeWithRetry, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
+import { RateLimiter } from "./ratelimit.js";
 import { DEFAULT_RETRY } from "./retry.js";
 import { signPart, sendPart } from "./s3part.js";
 import { ThrottledWriter } from "./store.js";
@@ -56,13 +58,17 @@ const EMPTY_FILE_CHECKSUMS = Object.freeze({
 export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
     connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY,
-    newWorker = newHashWorker, s3part = { signPart, sendPart } }) {
+    newWorker = newHashWorker, s3part = { signPart, sendPart }, limiter = null, adaptive = true,
+    newController = (initial) => new ConcurrencyController({ initial }) }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
     // to complete a browser upload without them. newWorker and s3part are replaced only by
-    // Node's tests, which have neither Web Workers nor XMLHttpRequest.
+    // Node's tests, which have neither Web Workers nor XMLHttpRequest. limiter is the page's
+    // speed limit (one RateLimiter for every file); adaptive=false keeps `concurrency` fixed
+    // instead of starting a ConcurrencyController there.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
-      retryPolicy, newWorker, s3part });
+      retryPolicy, newWorker, s3part, limiter, adaptive, newController });
+    this.controller = null;
     // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
     this.status = "queued";
     this.allowCopy = false; // send a file already uploaded only when the customer says so
@@ -218,7 +224,11 @@ export class FileUpload extends EventTarget {
 
   /** Sends every missing part as soon as its checksum is known; resolves with the file's checksums. */
   async _sendAndHash(workers, r, saved, signal) {
-    const pool = new PartPool((n) => this._sendOne(n, signal), { concurrency: this.concurrency });
+    // A new controller per run: after a pause or an outage the link may be another one.
+    const controller = this.adaptive ? this.newController(this.concurrency) : null;
+    this.controller = controller;
+    const pool = new PartPool((n) => this._sendOne(n, signal),
+      { concurrency: controller ? () => controller.limit : this.concurrency });
     for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
     const hashed = this._hash(workers, r, saved, pool);
     hashed.catch(() => {});
@@ -286,8 +296,13 @@ export class FileUpload extends EventTarget {
         return res;
       },
       { credentials: this.credentials, connectivity: this.connectivity, policy: this.retryPolicy, signal,
-        onRetry: (info) => this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } })) },
+        admit: this.limiter ? () => this.limiter.admit(r.size, signal) : null,
+        onRetry: (info) => {
+          this.controller?.failed(info);
+          this.dispatchEvent(new CustomEvent("retry", { detail: { part: n, ...info } }));
+        } },
     );
+    this.controller?.sent(r.size);
     this.done.add(n);
     this.confirmed += r.size;
     this.heartbeat.partDone(n, checksum);
@@ -362,11 +377,12 @@ export class FileUpload extends EventTarget {
   }
 }
 
-/** Runs queued FileUploads, a few files at a time. */
+/** Runs queued FileUploads, a few files at a time, under one speed limit (`limiter`). */
 export class UploadManager extends EventTarget {
-  constructor({ filesAtOnce = 2 } = {}) {
+  constructor({ filesAtOnce = 2, limiter = new RateLimiter() } = {}) {
     super();
     this.filesAtOnce = filesAtOnce;
+    this.limiter = limiter;
     this.uploads = [];
     this.running = 0;
   }

@@ -248,3 +248,26 @@ test("finish: after a complete that failed, Resume only asks to complete again",
   assert.deepEqual(s3.parts(), [1, 2, 3], "nothing sent again");
   assert.equal(workers.made.length, 2, "nothing hashed again");
 });
+
+test("send: every part attempt, a retry too, is admitted by the page's speed limit before it is signed", async () => {
+  const admitted = [];
+  const limiter = { admit: async (bytes) => admitted.push(bytes) };
+  const s3 = fakeS3((part, attempt) => (part === 2 && attempt === 1 ? s3Error(503, "SlowDown") : { status: 200 }));
+  const { upload } = fakeUpload({ s3, limiter, concurrency: 4 });
+  await upload.run();
+  assert.equal(upload.status, "done");
+  assert.deepEqual(admitted.sort(), [2, 4, 4, 4], "parts of 4, 4 and 2 bytes, part 2 twice");
+  assert.deepEqual(upload.controller.history.map(([, n, why]) => [n, why]), [[4, "start"], [2, "down"]],
+    "SlowDown halved the parts in flight");
+});
+
+test("send: a pause while a part waits for the speed limit stops it before anything is sent", async () => {
+  const { RateLimiter } = await import("../ratelimit.js");
+  const limiter = new RateLimiter({ bytesPerSecond: 1, setTimer: () => 0, clearTimer: () => {} }); // never refills
+  const { upload, s3 } = fakeUpload({ limiter });
+  const running = upload.run();
+  while (!limiter.waiting.length) await new Promise((r) => setTimeout(r, 1));
+  upload.pause();
+  await running;
+  assert.deepEqual([upload.status, s3.sent.length, limiter.waiting.length], ["paused", 0, 0]);
+});
