@@ -5,6 +5,7 @@
 
 import { humanDuration, humanRate, humanSize, SpeedMeter } from "./format.js";
 import { filesFromDataTransfer } from "./drop.js";
+import { parseLimit, STORAGE_KEY } from "./ratelimit.js";
 import { DISMISSIBLE, detailText, OUT_OF_TOTAL, STATUS_TEXT } from "./status.js";
 import { FileUpload, UploadManager } from "./uploader.js";
 
@@ -32,6 +33,7 @@ export class UploaderUI {
     // Bytes of files finished on this page (their rows move to the completed list).
     this.doneBytes = 0;
     this._bind();
+    this._bindSpeedLimit();
     // Files picked before this module ran (a slow connection, a quick customer) fired their
     // `change` with no one listening: take them now.
     for (const input of root.querySelectorAll("input[type=file]")) {
@@ -92,6 +94,42 @@ export class UploaderUI {
     });
   }
 
+  /** "Use at most N Mbit/s": the page's one limiter, set as the customer types, kept in localStorage. */
+  _bindSpeedLimit() {
+    const input = this.root.querySelector("[data-speed-limit]");
+    if (!input) return;
+    const storage = (() => {
+      try {
+        return window.localStorage;
+      } catch {
+        return null; // storage refused (private modes, policies): the limit lasts for this page only
+      }
+    })();
+    try {
+      const saved = storage?.getItem(STORAGE_KEY);
+      if (saved && parseLimit(saved)) input.value = saved;
+    } catch {
+      // ignore an unreadable entry
+    }
+    const apply = () => {
+      const rate = parseLimit(input.value);
+      this.manager.limiter.setRate(rate);
+      try {
+        if (rate) storage?.setItem(STORAGE_KEY, input.value.trim());
+        else storage?.removeItem(STORAGE_KEY);
+      } catch {
+        // full or refused: the limit still holds on this page
+      }
+      return rate;
+    };
+    apply();
+    input.addEventListener("input", apply);
+    input.addEventListener("change", () => {
+      const rate = apply();
+      this.say(rate ? `Uploads on this page now use at most ${input.value.trim()} Mbit/s.` : "Uploads on this page have no speed limit.");
+    });
+  }
+
   say(text) {
     this.status.textContent = text;
   }
@@ -99,7 +137,8 @@ export class UploaderUI {
   addFiles(items) {
     const batchId = items.length > 1 ? crypto.randomUUID() : null;
     for (const { file, relativePath } of items) {
-      const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId, ...this.options });
+      const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId,
+        limiter: this.manager.limiter, ...this.options });
       this._row(u);
       u.addEventListener("change", () => this._onChange(u));
       u.addEventListener("retry", (e) => console.warn("retrying part", JSON.stringify(e.detail)));
