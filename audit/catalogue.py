@@ -33,6 +33,7 @@ ADMIN = "Organisation, project and customer changes (admin)"
 UPLOADS = "Uploads and credentials"
 BACKGROUND = "Verification and reconciliation"
 DELIVERY = "Expected files and delivery"
+DELETION = "Retention and deletion"
 NOTIFICATIONS = "Notifications"
 REFUSED = "Refused requests"
 AUDIT = "The audit log itself"
@@ -425,6 +426,35 @@ _actions: list[Action] = [
         ("uploads.delivery",),
         ("entries", "files"),
         DELIVERY,
+    ),
+    # Retention and proven deletion: uploads.retention (the apply_retention task, and staff
+    # deleting one file in admin).
+    Action(
+        "deletion.started",
+        "A deletion began: a closed project's retention came due, or staff deleted one file on "
+        "request. Its certificate is written before anything is deleted. Data holds the "
+        "certificate and the rule (or staff's reason).",
+        ("uploads.retention",),
+        ("certificate", "rule"),
+        DELETION,
+    ),
+    Action(
+        "deletion.held",
+        "A project's deletion came due but its legal hold stopped it: nothing was deleted.",
+        ("uploads.retention",),
+        ("rule",),
+        DELETION,
+    ),
+    Action(
+        "deletion.completed",
+        "Every version and delete marker of the target (the project's prefix, or one file) and "
+        "its unfinished multipart uploads were deleted and a second listing found nothing: the "
+        "deletion certificate is complete. Data holds the certificate, the SHA-256 digest of "
+        "its JSON (what the customer downloads), how many versions and bytes went, the rule "
+        "and, for one file, the upload.",
+        ("uploads.retention",),
+        ("certificate", "digest", "versions", "bytes", "rule", "upload"),
+        DELETION,
     ),
     # Notifications: uploads.notifications (the deliver_notification task).
     Action(

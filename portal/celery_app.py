@@ -38,6 +38,8 @@ def _beat_schedule() -> dict:
             "schedule": float(settings.RECONCILE_INTERVAL_SECONDS),
             "options": {"expires": float(settings.RECONCILE_INTERVAL_SECONDS)},
         },
+        # Retention: due projects' files are deleted (and certified) within the hour.
+        "apply-retention": {"task": "uploads.apply_retention", "schedule": crontab(minute=41)},
         # The audit chain is walked hourly and archived to S3 daily, so the log outlives
         # the database and an edit or a deleted tail is noticed.
         "audit-verify-chain": {"task": "audit.verify_chain", "schedule": crontab(minute=17)},

@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -11,7 +12,7 @@ import audit
 from accounts.admin_scoping import StaffScopedAdmin, changed_values
 from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_datetime, human_size, parse_size
-from uploads import lifecycle
+from uploads import lifecycle, retention
 from uploads.models import ExpectedFile, Upload, UploadProject
 from uploads.refusals import UploadRefused
 
@@ -56,6 +57,15 @@ def _https_urls(field, **kwargs):
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
+
+
+class DeleteFileForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the file is deleted (the customer's request, its reference): it goes on the "
+        "certificate.",
+    )
 
 
 class UploadProjectForm(forms.ModelForm):
@@ -143,7 +153,14 @@ class UploadProjectAdmin(StaffScopedAdmin):
     search_fields = ["name", "slug", "organization__name", "key_prefix"]
     date_hierarchy = "created_at"
     filter_horizontal = ["notify_staff"]
-    readonly_fields = ["key_prefix", "created_by", "created_at"]
+    readonly_fields = [
+        "key_prefix",
+        "created_by",
+        "created_at",
+        "closed_at",
+        "data_deleted_at",
+        "certificates",
+    ]
     fieldsets = [
         (None, {"fields": ["organization", "name", "slug", "key_prefix", "status", "open_until"]}),
         ("Limits", {"fields": ["quota_bytes", "max_file_size", "allowed_extensions"]}),
@@ -161,8 +178,41 @@ class UploadProjectAdmin(StaffScopedAdmin):
                 ]
             },
         ),
+        (
+            "Retention and deletion",
+            {
+                "fields": [
+                    "retention_days",
+                    "delete_on",
+                    "legal_hold",
+                    "closed_at",
+                    "data_deleted_at",
+                    "certificates",
+                ]
+            },
+        ),
     ]
     inlines = [ExpectedFileInline, ReadOnlyUploadInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A legal hold is a superuser's decision, set and lifted (audited with the change).
+        extra = [] if request.user.is_superuser else ["legal_hold"]
+        return [*super().get_readonly_fields(request, obj), *extra]
+
+    @admin.display(description="Deletion certificates")
+    def certificates(self, obj):
+        if obj is None or not obj.pk:
+            return "None yet."
+        links = [
+            format_html(
+                '<a href="{}">{} ({})</a>',
+                reverse("deletion_certificate", args=[obj.pk, c.pk]),
+                c.get_scope_display(),
+                human_datetime(c.completed_at) if c.completed_at else "in progress",
+            )
+            for c in obj.deletion_certificates.all()
+        ]
+        return format_html("<br>".join(["{}"] * len(links)), *links) if links else "None yet."
 
     def get_queryset(self, request):
         received = Q(uploads__status__in=Upload.COUNTS_AGAINST_QUOTA)
@@ -214,7 +264,7 @@ class UploadAdmin(StaffScopedAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return ["download", *[f.name for f in Upload._meta.fields]]
+        return ["download", "delete_data", *[f.name for f in Upload._meta.fields]]
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj):
@@ -222,6 +272,13 @@ class UploadAdmin(StaffScopedAdmin):
         if obj.missing_since and obj.status in Upload.RECEIVED:
             return format_html("<strong>Missing from storage</strong> (was {})", obj.get_status_display())
         return obj.get_status_display()
+
+    @admin.display(description="Delete from storage")
+    def delete_data(self, obj):
+        if obj is None or obj.status not in Upload.RECEIVED:
+            return "Only a received file can be deleted here."
+        url = reverse("admin:uploads_upload_delete_data", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Delete this file from storage…</a>', url)
 
     @admin.display(description="Download")
     def download(self, obj):
@@ -242,7 +299,12 @@ class UploadAdmin(StaffScopedAdmin):
                 "<uuid:object_id>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="uploads_upload_download",
-            )
+            ),
+            path(
+                "<uuid:object_id>/delete-data/",
+                self.admin_site.admin_view(self.delete_data_view),
+                name="uploads_upload_delete_data",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -261,6 +323,36 @@ class UploadAdmin(StaffScopedAdmin):
     @admin.display(description="Size", ordering="size")
     def human_size(self, obj):
         return human_size(obj.size)
+
+    def delete_data_view(self, request, object_id):
+        """Staff delete one received file on the customer's request: every version of its
+        key, with a reason, certified (uploads.retention.upload_delete)."""
+        upload = self.get_queryset(request).filter(pk=object_id).first()
+        if upload is None or not self.has_view_permission(request, upload):
+            raise Http404("No such upload.")
+        form = DeleteFileForm(request.POST or None)
+        if request.method == "POST" and form.is_valid() and upload.status in Upload.RECEIVED:
+            try:
+                cert = retention.upload_delete(
+                    upload=upload, actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except UploadRefused as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{upload.display_path} was deleted from storage; certificate {cert.pk}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:uploads_upload_change", args=[upload.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Delete {upload.display_path} from storage",
+            "upload": upload,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/uploads/upload/delete_data.html", context)
 
 
 # The staff "uploads in progress" page.

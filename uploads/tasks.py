@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from uploads import dispatch, notifications, reconciliation, verification
+from uploads import dispatch, notifications, reconciliation, retention, verification
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,13 @@ def reconcile() -> dict[str, int]:
     # Stalled and tampering notices are due at once; do not wait for the next sweep.
     dispatch.deliver_now(notifications.due_ids())
     return counts
+
+
+@shared_task(name="uploads.apply_retention")
+def apply_retention() -> int:
+    """Delete, and certify the deletion of, every closed project whose retention is due. A
+    run stopped half-way is finished by the next: the open certificate is resumed."""
+    return retention.apply_retention()
 
 
 dispatch.connect(

@@ -1,11 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from uploads import delivery, selectors
-from uploads.models import UploadProject
+from uploads import delivery, retention, selectors
+from uploads.models import DeletionCertificate, UploadProject
 from uploads.tenancy import Tenancy
 
 # The page's sections that change while it is open, each drawn by one template from the
@@ -54,6 +54,8 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         role=tenancy.role_in(project.organization),
         largest_file=selectors.largest_file(project),
         poll_seconds=selectors.live_poll_seconds(),
+        deletion_date=retention.deletion_date(project),
+        certificates=project.deletion_certificates.filter(completed_at__isnull=False),
     )
     return render(request, "uploads/project_detail.html", ctx)
 
@@ -77,4 +79,22 @@ def project_live(request: HttpRequest, project_id: int) -> JsonResponse:
     return JsonResponse(
         {"sections": sections, "uploads": statuses, "unsettled": selectors.unsettled(project)},
         headers={"Cache-Control": "no-store"},
+    )
+
+
+@require_safe
+@login_required
+def deletion_certificate(request: HttpRequest, project_id: int, certificate_id) -> JsonResponse:
+    """A deletion certificate as JSON, for the project's customers and its staff: what was
+    deleted, when and by which rule; its SHA-256 digest is the one the audit chain holds."""
+    project = Tenancy(request.user).project(project_id)
+    cert = get_object_or_404(
+        DeletionCertificate, pk=certificate_id, project=project, completed_at__isnull=False
+    )
+    body = {**cert.document(), "digest_sha256": cert.digest}
+    filename = f"deletion-certificate-{cert.pk}.json"
+    return JsonResponse(
+        body,
+        json_dumps_params={"indent": 2},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -126,6 +126,8 @@ class TestProjectAdmin:
                 "max_file_size": 10**11,
                 "uploads-TOTAL_FORMS": "0",
                 "uploads-INITIAL_FORMS": "0",
+                "expected_files-TOTAL_FORMS": "0",
+                "expected_files-INITIAL_FORMS": "0",
             },
         )
         assert response.status_code == 302, (
@@ -151,6 +153,8 @@ class TestProjectAdmin:
             "max_file_size": "200 GB",
             "uploads-TOTAL_FORMS": "0",
             "uploads-INITIAL_FORMS": "0",
+            "expected_files-TOTAL_FORMS": "0",
+            "expected_files-INITIAL_FORMS": "0",
         }
         assert consultant_client.post("/admin/uploads/uploadproject/add/", form).status_code == 302
         project = UploadProject.objects.get(slug="sized")
@@ -177,6 +181,8 @@ class TestProjectAdmin:
                 "max_file_size": 10**11,
                 "uploads-TOTAL_FORMS": "0",
                 "uploads-INITIAL_FORMS": "0",
+                "expected_files-TOTAL_FORMS": "0",
+                "expected_files-INITIAL_FORMS": "0",
             },
         )
         assert response.status_code == 200

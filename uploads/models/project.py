@@ -96,6 +96,23 @@ class UploadProject(models.Model):
     # When every expected file was first verified: set by one conditional update, so staff
     # are told once however many workers finish the last files together.
     delivery_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Retention: the files are deleted (and the deletion certified, uploads/retention.py)
+    # `retention_days` after the project closes, or on `delete_on`; never while on legal hold.
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete every file this many days after the project is closed. Empty: keep them.",
+    )
+    delete_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Or delete every file on this date (whether or not the project is closed).",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    legal_hold = models.BooleanField(
+        default=False, help_text="Nothing in the project is deleted while set. Only superusers can change it."
+    )
+    data_deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["organization__name", "name"]
@@ -125,6 +142,13 @@ class UploadProject(models.Model):
         if self._prefix_change_refused():
             raise ValidationError("A project's slug cannot change once uploads exist.")
         self.key_prefix = self.derived_prefix()
+        # The retention period runs from the closing; reopening stops it.
+        if self.status == self.Status.CLOSED and self.closed_at is None:
+            self.closed_at = timezone.now()
+        elif self.status == self.Status.OPEN:
+            self.closed_at = None
+        if kwargs.get("update_fields") is not None and "status" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
         super().save(*args, **kwargs)
 
     def _prefix_change_refused(self) -> bool:

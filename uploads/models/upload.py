@@ -27,6 +27,9 @@ class Upload(models.Model):
         VERIFIED = "verified", "Verified"
         FAILED = "failed", "Failed"
         ABORTED = "aborted", "Aborted"
+        # Received once, then deleted from storage by retention or on request (a deletion
+        # certificate says what went).
+        DELETED = "deleted", "Deleted"
 
     # The states, in groups the rules speak of. Every change between them goes through
     # transition().
@@ -41,7 +44,7 @@ class Upload(models.Model):
     # Not settled yet: a staff receipt waits for these.
     UNSETTLED = IN_PROGRESS | AWAITING_VERIFICATION
     # Finished one way or another: the key takes nothing more from the customer.
-    FINISHED = RECEIVED | {Status.FAILED, Status.ABORTED}
+    FINISHED = RECEIVED | {Status.FAILED, Status.ABORTED, Status.DELETED}
     # Bytes that count against the quota: in flight or kept.
     COUNTS_AGAINST_QUOTA = IN_PROGRESS | RECEIVED
 
@@ -196,6 +199,7 @@ CUSTOMER_STATUS_WORDS = {
     Upload.Status.VERIFIED: "Verified",
     Upload.Status.FAILED: "Failed",
     Upload.Status.ABORTED: "Cancelled",
+    Upload.Status.DELETED: "Deleted",
 }
 
 

@@ -55,6 +55,10 @@ from uploads.s3.objects import (
     put_empty_object,
     put_object,
 )
+from uploads.s3.prefix import (
+    delete_versions,
+    list_versions_under,
+)
 from uploads.s3.probe import (
     delete_object_as,
     get_object_as,
@@ -70,6 +74,7 @@ from uploads.s3.types import (
     MAX_PART_SIZE,
     MAX_PARTS,
     Credentials,
+    KeyVersion,
     Latest,
     MultipartUpload,
     ObjectHead,
@@ -80,6 +85,9 @@ from uploads.s3.types import (
 )
 
 __all__ = [
+    "KeyVersion",
+    "delete_versions",
+    "list_versions_under",
     "delete_object_as",
     "get_object_as",
     "put_object_as",

@@ -104,3 +104,15 @@ class Latest:
     exists: bool
     version_id: str
     delete_marker: bool
+
+
+@dataclass(frozen=True)
+class KeyVersion:
+    """One object version or delete marker under a prefix (size None for a marker)."""
+
+    key: str
+    version_id: str
+    size: int | None
+    etag: str
+    last_modified: datetime | None
+    delete_marker: bool

@@ -333,3 +333,24 @@ def customer_delivers_a_data_pump_set(ctx: Ctx) -> None:
     ]:
         done = upload_fully(_alice(ctx), project, data, name=name)
         assert tasks.verify_upload(done["id"]) == "verified"
+
+
+@scenario("deletion.started", "deletion.completed")
+def staff_delete_one_file_on_request(ctx: Ctx) -> None:
+    done = upload_fully(_alice(ctx), ctx.tenants.project_a, os.urandom(5000), name="unwanted.dmp")
+    ctx.client.force_login(staff(ctx.tenants.consultant))
+    url = reverse("admin:uploads_upload_delete_data", args=[done["id"]])
+    assert ctx.client.post(url, {"reason": "Customer asked, ticket 42"}).status_code == 302
+
+
+@scenario("deletion.held")
+def retention_due_on_a_project_under_legal_hold(ctx: Ctx) -> None:
+    from uploads import retention
+
+    _storage(ctx)
+    project = ctx.tenants.project_a
+    project.status = UploadProject.Status.CLOSED
+    project.retention_days = 0
+    project.legal_hold = True
+    project.save()
+    retention.apply_retention()

@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from uploads.models import Upload
+from uploads.models import DeletionCertificate, Upload
 
 # Prefixes that are not customer-facing data views: Django admin (scoped separately, see
 # accounts/tests/test_admin_scoping.py), allauth's sign-in pages, static files and the
@@ -66,7 +67,19 @@ def foreign(tenants):
         part_size=100,
         part_count=1,
     )
-    return {"project_id": tenants.project_b.pk, "upload_id": upload_b.pk, "id": upload_b.pk}
+    certificate_b = DeletionCertificate.objects.create(
+        project=tenants.project_b,
+        scope=DeletionCertificate.Scope.FILE,
+        target=upload_b.object_key,
+        rule="globex-secret deleted",
+        completed_at=timezone.now(),
+    )
+    return {
+        "project_id": tenants.project_b.pk,
+        "upload_id": upload_b.pk,
+        "id": upload_b.pk,
+        "certificate_id": certificate_b.pk,
+    }
 
 
 def test_routes_were_found():
