@@ -56,7 +56,7 @@ def assert_within(log: list[list[float]], rate: int, part: int) -> None:
             assert total <= allowed, f"{total} bytes admitted in {log[j][0] - log[i][0]} ms at {rate} B/s"
 
 
-def test_speed_limit_is_honoured_changed_remembered_and_cleared(page, live_server, tenants, tmp_path, small_plan):
+def test_speed_limit_honoured_changed_remembered_cleared(page, live_server, tenants, tmp_path, small_plan):
     path = tmp_path / "limited.dmp"
     sha = make_file(path, 24 * MIB + 3)
     sent: dict[int, int] = {}
@@ -103,7 +103,8 @@ def test_speed_limit_is_honoured_changed_remembered_and_cleared(page, live_serve
     field.press("Tab")
     assert page.evaluate(f"() => {LIMITER}.bytesPerSecond") == 0
     assert "no speed limit" in page.get_by_role("status").inner_text()
-    wait_for(page, "(name) => document.querySelector(`li.completed-row[data-name='${name}']`)", path.name, 60_000)
+    done = "(name) => document.querySelector(`li.completed-row[data-name='${name}']`)"
+    wait_for(page, done, path.name, 60_000)
     upload = Upload.objects.get(original_name=path.name)
     assert stored_sha256(upload) == sha
     assert sum(sent.values()) == admitted(page) == upload.size, "every byte sent was admitted, once"
