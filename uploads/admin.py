@@ -104,7 +104,7 @@ class ExpectedFileInline(admin.TabularInline):
     form = ExpectedFileForm
     extra = 0
     verbose_name = "expected file"
-    verbose_name_plural = "expected files (the delivery: a Data Pump log names its whole file set)"
+    verbose_name_plural = "expected files (the delivery: a Data Pump log lists its whole file set)"
 
     # The project's own admin scopes who gets here; any consultant there may edit its list.
     def _is_consultant(self, request) -> bool:
