@@ -63,6 +63,29 @@ test("combining part CRCs gives the CRC of the joined bytes, at any split", asyn
   assert.equal(crc64Combine(a, full, 2 ** 32), crc64Combine(crc64Combine(a, half, 2 ** 31), half, 2 ** 31));
 });
 
+test("the whole-file CRC combined from 10,000 part CRCs, one part, and a short last part equals hash-wasm's over the file", async () => {
+  const whole = async (bytes) => crcFromBase64(await crcOf(bytes));
+  const combined = async (bytes, sizes) => {
+    let crc = null;
+    let at = 0;
+    for (const size of sizes) {
+      const part = crcFromBase64(await crcOf(bytes.subarray(at, at + size)));
+      crc = crc === null ? part : crc64Combine(crc, part, size);
+      at += size;
+    }
+    assert.equal(at, bytes.length);
+    return crc;
+  };
+  // S3's maximum part count, with parts of uneven size (the last one short).
+  const sizes = Array.from({ length: 10_000 }, (_, i) => (i === 9_999 ? 3 : 5 + (i % 11)));
+  const many = data(sizes.reduce((a, b) => a + b, 0), 9);
+  assert.equal(await combined(many, sizes), await whole(many));
+  const one = data(4097, 3);
+  assert.equal(await combined(one, [4097]), await whole(one));
+  const shortLast = data(3 * 1024 + 1, 4);
+  assert.equal(await combined(shortLast, [1024, 1024, 1024, 1]), await whole(shortLast));
+});
+
 test("one read of each part gives each part's CRC and the whole file's CRC and SHA-256", async () => {
   const bytes = data(1_000_003);
   const plan = checkPlan({ size: bytes.length, part_size: 100_000, part_count: 11 });
