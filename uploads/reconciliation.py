@@ -81,8 +81,9 @@ def close_projects_past_deadline(now=None) -> int:
         if now < project.open_until + timedelta(hours=project.grace_period_hours):
             continue
         with transaction.atomic():
+            # closed_at starts the retention period (uploads.retention), as a close in admin does.
             changed = UploadProject.objects.filter(pk=project.pk, status=UploadProject.Status.OPEN).update(
-                status=UploadProject.Status.CLOSED
+                status=UploadProject.Status.CLOSED, closed_at=now
             )
             if changed:
                 audit.record(

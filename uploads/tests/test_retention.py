@@ -145,3 +145,18 @@ def test_a_fixed_deletion_date_applies(tenants, delivered):
     project.save()
     assert retention.apply_retention() == 1
     assert "deleted on" in DeletionCertificate.objects.get().rule
+
+
+def test_a_project_closed_by_its_deadline_starts_its_retention_period(tenants, delivered):
+    from uploads import reconciliation
+
+    project = tenants.project_a
+    UploadProject.objects.filter(pk=project.pk).update(
+        open_until=timezone.now() - timedelta(days=40), grace_period_hours=0, retention_days=30
+    )
+    assert reconciliation.close_projects_past_deadline() == 1
+    project.refresh_from_db()
+    assert project.closed_at is not None
+    # Thirty days on, the files go.
+    assert retention.apply_retention(now=project.closed_at + timedelta(days=30, seconds=1)) == 1
+    assert s3.list_versions_under(project.key_prefix) == []
