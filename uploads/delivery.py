@@ -311,3 +311,23 @@ def delivery_after_verification(*, upload_id: str) -> None:
         return
     if upload.project.delivery_completed_at is None:
         delivery_mark_complete(project=upload.project, upload=upload)
+
+
+def delivery_read_missed_logs(*, limit: int = 100) -> int:
+    """Verified uploads of projects expecting a Data Pump log whose set was never read (S3
+    did not answer after verification): read them now, and settle their delivery. Run by
+    the periodic reconciliation. Returns how many logs were read."""
+    candidates = (
+        Upload.objects.filter(
+            status=Upload.Status.VERIFIED,
+            project__expected_files__kind=ExpectedFile.Kind.DATAPUMP_LOG,
+            dump_file_set__isnull=True,
+        )
+        .distinct()
+        .order_by("completed_at")[:limit]
+    )
+    read = 0
+    for upload in candidates:
+        delivery_after_verification(upload_id=str(upload.pk))
+        read += DumpFileSet.objects.filter(upload=upload).exists()
+    return read

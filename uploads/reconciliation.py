@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 import audit
-from uploads import dispatch, integrity, leases, lifecycle, notifications, s3
+from uploads import delivery, dispatch, integrity, leases, lifecycle, notifications, s3
 from uploads.models import NotificationItem, Upload, UploadProject
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def run() -> dict[str, int]:
             ("cli_picked_up", pick_up_cli_uploads),
             ("tampering", detect_tampering),
             ("missing_from_storage", integrity.sweep),
+            ("datapump_logs_read", delivery.delivery_read_missed_logs),
             ("bucket_policy_written", apply_bucket_policy),
         ]
         for name, step in steps:
