@@ -10,7 +10,7 @@ from accounts.mfa import lacks_required_mfa
 # Pages needed to set up MFA or to leave, and paths a browser or a load balancer fetches on
 # its own (they have no side effects and must never be turned into a page view).
 EXEMPT_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/")
-EXEMPT_PATHS = ("/favicon.ico", "/healthz")
+EXEMPT_PATHS = ("/favicon.ico",)
 
 
 def is_page_navigation(request: HttpRequest) -> bool:

@@ -13,7 +13,6 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("favicon.ico", portal_views.favicon, name="favicon"),
-    path("healthz", portal_views.healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="project_list", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -70,7 +70,7 @@ def _lifecycle_ok(rules: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _encryption_ok(rules: list[dict[str, Any]]) -> bool:
+def encryption_ok(rules: list[dict[str, Any]]) -> bool:
     wanted = desired_encryption()[0]["ApplyServerSideEncryptionByDefault"]
     for r in rules:
         have = r.get("ApplyServerSideEncryptionByDefault", {})
@@ -116,7 +116,7 @@ def setup_storage(*, create_local_role: bool = False) -> list[str]:
         s3.put_bucket_lifecycle([*others, desired_lifecycle_rule()])
         days = settings.UPLOAD_ABORT_INCOMPLETE_DAYS
         changes.append(f"set lifecycle: abort incomplete multipart uploads after {days} days")
-    if not _encryption_ok(s3.get_bucket_encryption()):
+    if not encryption_ok(s3.get_bucket_encryption()):
         s3.put_bucket_encryption(desired_encryption())
         kind = "SSE-KMS" if settings.UPLOAD_KMS_KEY_ID else "SSE-S3"
         changes.append(f"set default encryption to {kind}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from uploads import s3
-from uploads.bucket import PUBLIC_ACCESS_BLOCK, desired_encryption
+from uploads.bucket import PUBLIC_ACCESS_BLOCK, desired_encryption, encryption_ok
 from uploads.cors import CORS_EXPOSE_HEADERS, PART_HEADERS
 from uploads.preflight import Check, Finding, failed, not_checked, on_local_stand_in, passed
 
@@ -40,13 +40,9 @@ class BucketEncryption(Check):
     name = "bucket-encryption"
 
     def check(self) -> Finding:
-        wanted = desired_encryption()[0]["ApplyServerSideEncryptionByDefault"]
-        for rule in s3.get_bucket_encryption():
-            have = rule.get("ApplyServerSideEncryptionByDefault", {})
-            if have.get("SSEAlgorithm") == wanted["SSEAlgorithm"] and (
-                have.get("KMSMasterKeyID") == wanted.get("KMSMasterKeyID")
-            ):
-                return passed(f"default encryption is {wanted['SSEAlgorithm']}")
+        if encryption_ok(s3.get_bucket_encryption()):
+            wanted = desired_encryption()[0]["ApplyServerSideEncryptionByDefault"]
+            return passed(f"default encryption is {wanted['SSEAlgorithm']}")
         kind = f"SSE-KMS with {settings.UPLOAD_KMS_KEY_ID}" if settings.UPLOAD_KMS_KEY_ID else "SSE-S3"
         return failed(
             "default encryption is not what the portal expects", f"Set default encryption to {kind}. {SETUP}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -54,29 +55,29 @@ def head_latest(key: str) -> Latest:
 def list_object_versions(key: str) -> list[Version]:
     """Every version and delete marker of exactly this key, newest first. O(versions) on S3
     (and, on moto, a copy of every body): for questions only a history answers."""
-    out: list[Version] = []
-    kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": key}
-    while True:
-        resp = call(client().list_object_versions, **kwargs)
-        for v in resp.get("Versions", []):
-            if v["Key"] == key:
-                out.append(_version(v, size=v.get("Size"), etag=v.get("ETag", ""), delete_marker=False))
-        for m in resp.get("DeleteMarkers", []):
-            if m["Key"] == key:
-                out.append(_version(m, size=None, etag="", delete_marker=True))
-        if not resp.get("IsTruncated"):
-            break
-        kwargs["KeyMarker"] = resp.get("NextKeyMarker", "")
-        kwargs["VersionIdMarker"] = resp.get("NextVersionIdMarker", "")
+    out = [_version(e, delete_marker=marker) for e, marker in version_entries(key) if e["Key"] == key]
     out.sort(key=lambda v: v.last_modified or datetime.min, reverse=True)
     return out
 
 
-def _version(entry: dict[str, Any], *, size: int | None, etag: str, delete_marker: bool) -> Version:
+def version_entries(prefix: str) -> Iterator[tuple[dict[str, Any], bool]]:
+    """ListObjectVersions under `prefix`, every page: (entry, is_delete_marker) pairs."""
+    kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": prefix}
+    while True:
+        resp = call(client().list_object_versions, **kwargs)
+        yield from ((v, False) for v in resp.get("Versions", []))
+        yield from ((m, True) for m in resp.get("DeleteMarkers", []))
+        if not resp.get("IsTruncated"):
+            return
+        kwargs["KeyMarker"] = resp.get("NextKeyMarker", "")
+        kwargs["VersionIdMarker"] = resp.get("NextVersionIdMarker", "")
+
+
+def _version(entry: dict[str, Any], *, delete_marker: bool) -> Version:
     return Version(
         version_id=entry.get("VersionId") or "",
-        size=size,
-        etag=etag,
+        size=None if delete_marker else entry.get("Size"),
+        etag="" if delete_marker else entry.get("ETag", ""),
         is_latest=entry.get("IsLatest", False),
         last_modified=entry.get("LastModified"),
         delete_marker=delete_marker,

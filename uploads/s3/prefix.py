@@ -3,9 +3,8 @@ them in batches. The prefix must end in "/" so `org/proj/` never matches `org/pr
 
 from __future__ import annotations
 
-from typing import Any
-
 from uploads.s3.client import bucket, call, client
+from uploads.s3.objects import version_entries
 from uploads.s3.types import KeyVersion, StorageError
 
 DELETE_BATCH = 1_000  # DeleteObjects' limit per request
@@ -19,29 +18,19 @@ def _check(prefix: str) -> None:
 def list_versions_under(prefix: str) -> list[KeyVersion]:
     """Every object version and delete marker whose key starts with `prefix` (all pages)."""
     _check(prefix)
-    out: list[KeyVersion] = []
-    kwargs: dict[str, Any] = {"Bucket": bucket(), "Prefix": prefix}
-    while True:
-        resp = call(client().list_object_versions, **kwargs)
-        for v in resp.get("Versions", []):
-            out.append(
-                KeyVersion(
-                    v["Key"],
-                    v.get("VersionId") or "",
-                    v.get("Size"),
-                    v.get("ETag", ""),
-                    v.get("LastModified"),
-                    False,
-                )
-            )
-        for m in resp.get("DeleteMarkers", []):
-            out.append(KeyVersion(m["Key"], m.get("VersionId") or "", None, "", m.get("LastModified"), True))
-        if not resp.get("IsTruncated"):
-            break
-        kwargs["KeyMarker"] = resp.get("NextKeyMarker", "")
-        kwargs["VersionIdMarker"] = resp.get("NextVersionIdMarker", "")
     # Defence in depth: S3 filters by prefix, and nothing outside it may ever be deleted.
-    return [v for v in out if v.key.startswith(prefix)]
+    return [
+        KeyVersion(
+            e["Key"],
+            e.get("VersionId") or "",
+            None if marker else e.get("Size"),
+            "" if marker else e.get("ETag", ""),
+            e.get("LastModified"),
+            marker,
+        )
+        for e, marker in version_entries(prefix)
+        if e["Key"].startswith(prefix)
+    ]
 
 
 def delete_versions(prefix: str, versions: list[KeyVersion]) -> None:
