@@ -15,7 +15,7 @@ from django.utils import timezone
 import audit
 from audit.models import AuditEvent
 from uploads import s3
-from uploads.models import DeletionCertificate, Upload, UploadProject
+from uploads.models import DeletionCertificate, Upload, UploadProject, VerificationResult
 from uploads.refusals import refuse
 
 
@@ -68,11 +68,14 @@ def _open_certificate(*, project, scope, target, rule, actor) -> DeletionCertifi
 def _record_versions(cert: DeletionCertificate, versions: list[s3.KeyVersion]) -> None:
     """Write what is about to go into the certificate before it goes."""
     known = {(v["key"], v["version_id"]) for v in cert.versions}
-    sha = dict(
-        Upload.objects.filter(project=cert.project)
-        .exclude(version_id="")
-        .values_list("version_id", "checksum_sha256")
-    )
+    # What the portal's own verification found for a version (never the client's claim):
+    # storage's CRC64NVME, and the SHA-256 where it read the bytes back.
+    checked = {
+        r.version_id: r
+        for r in VerificationResult.objects.filter(
+            upload__project=cert.project, outcome=VerificationResult.Outcome.VERIFIED
+        ).exclude(version_id="")
+    }
     for v in versions:
         if (v.key, v.version_id) in known:
             continue
@@ -84,7 +87,8 @@ def _record_versions(cert: DeletionCertificate, versions: list[s3.KeyVersion]) -
                 "etag": v.etag.strip('"'),
                 "delete_marker": v.delete_marker,
                 "last_modified": v.last_modified.isoformat() if v.last_modified else None,
-                "sha256": sha.get(v.version_id, ""),
+                "crc64nvme": checked[v.version_id].object_crc64nvme if v.version_id in checked else "",
+                "sha256": checked[v.version_id].object_sha256 if v.version_id in checked else "",
             }
         )
     cert.save(update_fields=["versions"])

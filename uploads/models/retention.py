@@ -34,7 +34,8 @@ class DeletionCertificate(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Every version and delete marker removed: key, version_id, size, etag, delete_marker,
-    # and the SHA-256 the portal verified for it, where it knows one.
+    # and what the portal's verification found for it (CRC64NVME; SHA-256 where it read the
+    # bytes), empty for versions it never verified.
     versions = models.JSONField(default=list)
     aborted_multipart_uploads = models.JSONField(default=list)
     digest = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the certificate's JSON.")

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.verify import verify_chain
-from uploads import retention, s3
+from uploads import retention, s3, verification
 from uploads.models import DeletionCertificate, Upload, UploadProject
 from uploads.tests.helpers import sha256_hex, upload_fully
 
@@ -26,7 +26,10 @@ def delivered(client, tenants):
     `oracle-evil/` and the other tenant hold files that must survive."""
     client.force_login(tenants.alice)
     first = os.urandom(6000)
+    # Deep verification: the portal reads the bytes back, so it knows their SHA-256 itself.
+    UploadProject.objects.filter(pk=tenants.project_a.pk).update(deep_verify=True)
     done = upload_fully(client, tenants.project_a, first, name="exp_01.dmp")
+    assert verification.verify(done["id"]) == "verified"
     upload_fully(client, tenants.project_a, os.urandom(5000), name="exp.log")
     prefix = tenants.project_a.key_prefix
     dump, log = (Upload.objects.get(original_name=n).object_key for n in ("exp_01.dmp", "exp.log"))
@@ -63,9 +66,13 @@ def test_it_leaves_the_prefix_empty_and_certifies_every_version(tenants, deliver
     listed = {(v["key"], v["version_id"]) for v in cert.versions}
     assert listed == {(v.key, v.version_id) for v in before}
     assert [m["key"] for m in cert.aborted_multipart_uploads] == [f"{project.key_prefix}unfinished.dmp"]
-    # The portal's verified SHA-256 travels with the version it recorded.
+    # The portal's verified SHA-256 travels with the version it recorded; the version written
+    # behind its back, never verified, claims none.
     by_version = {v["version_id"]: v for v in cert.versions}
     assert by_version[delivered["first_version"]]["sha256"] == delivered["first_sha"]
+    assert by_version[delivered["first_version"]]["crc64nvme"]
+    unverified = [v for v in cert.versions if v["version_id"] != delivered["first_version"]]
+    assert all(v["sha256"] == "" and v["crc64nvme"] == "" for v in unverified)
     assert cert.compute_digest() == cert.digest
     event = AuditEvent.objects.get(action="deletion.completed")
     assert event.data["digest"] == cert.digest
