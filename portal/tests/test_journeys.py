@@ -16,6 +16,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from portal.format import human_size
 from portal.tests.stack import Stack, body_of
+from portal.tests.tabs import close_tab
 
 DEMO_PASSWORD = "portal-demo-2026"
 CONSULTANT = "consultant@example.com"
@@ -216,7 +217,7 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
         if route.request.method == "PUT":
             if len(let_through) >= 2:
                 # Storage slows down for the rest (the uploader retries them) until the tab
-                # closes. Answered in the browser: an aborted PUT can still reach storage.
+                # closes. Answered in the browser, so none of them reaches storage.
                 route.fulfill(
                     status=503,
                     headers={
@@ -241,7 +242,7 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
     while len(finished) < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert len(finished) == 2
-    page.close(run_before_unload=False)
+    close_tab(page)
 
     page = context.new_page()
     page.set_default_timeout(20_000)
