@@ -1,8 +1,10 @@
-// Per-upload resume state in IndexedDB: which parts are done, each part's checksum, and the
-// saved hash states. Never credentials: only the fields below are ever written.
+// Per-upload resume state in IndexedDB: which parts are done, each part's checksum, the
+// saved hash states and, where the browser gave one (a file dropped in Chromium), the file's
+// FileSystemFileHandle, so a later page can offer "Continue" without the file being picked
+// again. Never credentials: only the fields below are ever written.
 
-const FIELDS = ["uploadId", "name", "relativePath", "size", "lastModified", "partSize", "partCount",
-  "hashedThrough", "crcState", "shaState", "partChecksums", "doneParts", "updatedAt"];
+const FIELDS = ["uploadId", "projectId", "name", "relativePath", "size", "lastModified", "partSize", "partCount",
+  "hashedThrough", "crcState", "shaState", "partChecksums", "doneParts", "handle", "updatedAt"];
 
 /** The storable subset of a state object; anything else (credentials above all) is dropped. */
 export function toRecord(state) {
@@ -24,6 +26,9 @@ export class MemoryStore {
   }
   async delete(id) {
     this.map.delete(id);
+  }
+  async list() {
+    return structuredClone([...this.map.values()]);
   }
 }
 
@@ -55,6 +60,9 @@ export class IdbStore {
   }
   delete(id) {
     return this._tx("readwrite", (s) => s.delete(id));
+  }
+  list() {
+    return this._tx("readonly", (s) => s.getAll());
   }
 }
 

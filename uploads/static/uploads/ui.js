@@ -39,6 +39,7 @@ export class UploaderUI {
     for (const input of root.querySelectorAll("input[type=file]")) {
       if (input.files.length) input.dispatchEvent(new Event("change"));
     }
+    this._offerContinue();
     setInterval(() => this.paint(), 500);
     window.addEventListener("beforeunload", (e) => {
       if (this.manager.active) {
@@ -134,11 +135,65 @@ export class UploaderUI {
     this.status.textContent = text;
   }
 
+  /**
+   * Unfinished uploads of this project whose file this browser holds a handle to (dropped in
+   * Chromium on an earlier page): a "Continue" row each, so the customer grants access
+   * instead of finding the file again. The usual resume checks run once the file is read.
+   */
+  async _offerContinue() {
+    let records;
+    let open;
+    try {
+      records = (await this.store.list?.() ?? []).filter((r) => r.handle && r.projectId === this.projectId);
+      if (!records.length) return;
+      open = new Set((await this.api.listUploads(this.projectId, "in_progress")).uploads.map((u) => u.id));
+    } catch {
+      return; // nothing to offer: picking the file again still resumes it
+    }
+    for (const record of records) {
+      if (!open.has(record.uploadId)) continue;
+      const label = record.relativePath || record.name;
+      const button = el("button", { type: "button", class: "continue" }, "Continue");
+      const li = el("li", { class: "continue-row", "data-name": label },
+        el("span", { class: "name" }, label), " ", el("span", { class: "size muted" }, humanSize(record.size)), " ",
+        el("span", { class: "detail muted" }, "Unfinished: continue where it stopped, without choosing the file again."),
+        " ", button);
+      button.addEventListener("click", () => this._continue(record, li, button));
+      this.list.append(li);
+    }
+  }
+
+  async _continue(record, li, button) {
+    const label = record.relativePath || record.name;
+    button.disabled = true;
+    try {
+      // The browser asks the customer again after a restart; a reload keeps the grant.
+      let permission = await record.handle.queryPermission({ mode: "read" });
+      if (permission !== "granted") permission = await record.handle.requestPermission({ mode: "read" });
+      if (permission !== "granted") {
+        this.say(`${label}: reading it was not allowed. Choose the file again to continue.`);
+        button.disabled = false;
+        return;
+      }
+      const file = await record.handle.getFile();
+      li.remove();
+      this.addFiles([{ file, relativePath: record.relativePath || "", handle: record.handle }]);
+    } catch {
+      // NotFoundError and the like: moved, renamed or deleted since.
+      this.say(`${label} could not be opened (moved, renamed or deleted?). Choose it again to continue.`);
+      button.disabled = false;
+    }
+  }
+
   addFiles(items) {
     const batchId = items.length > 1 ? crypto.randomUUID() : null;
-    for (const { file, relativePath } of items) {
+    for (const { file, relativePath, handle = null } of items) {
+      // The same file chosen by hand: its "Continue" offer is this upload now.
+      for (const row of this.list.querySelectorAll("li.continue-row")) {
+        if (row.dataset.name === (relativePath || file.name)) row.remove();
+      }
       const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId,
-        limiter: this.manager.limiter, ...this.options });
+        limiter: this.manager.limiter, handle, ...this.options });
       this._row(u);
       u.addEventListener("change", () => this._onChange(u));
       u.addEventListener("retry", (e) => console.warn("retrying part", JSON.stringify(e.detail)));

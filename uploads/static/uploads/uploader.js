@@ -59,15 +59,16 @@ export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
     connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY,
     newWorker = newHashWorker, s3part = { signPart, sendPart }, limiter = null, adaptive = true,
-    newController = (initial) => new ConcurrencyController({ initial }) }) {
+    newController = (initial) => new ConcurrencyController({ initial }), handle = null }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
     // to complete a browser upload without them. newWorker and s3part are replaced only by
     // Node's tests, which have neither Web Workers nor XMLHttpRequest. limiter is the page's
     // speed limit (one RateLimiter for every file); adaptive=false keeps `concurrency` fixed
-    // instead of starting a ConcurrencyController there.
+    // instead of starting a ConcurrencyController there. handle is the file's
+    // FileSystemFileHandle when the browser gave one; it is saved with the resume state.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
-      retryPolicy, newWorker, s3part, limiter, adaptive, newController });
+      retryPolicy, newWorker, s3part, limiter, adaptive, newController, handle });
     this.controller = null;
     // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
     this.status = "queued";
@@ -202,13 +203,14 @@ export class FileUpload extends EventTarget {
     const { plan } = this;
     const fromSaved = r.hashFrom > 1;
     this.state = {
-      uploadId: id, name: this.file.name, relativePath: this.relativePath, size: this.file.size,
+      uploadId: id, projectId: this.projectId, name: this.file.name, relativePath: this.relativePath, size: this.file.size,
       lastModified: this.file.lastModified, partSize: plan.partSize, partCount: plan.partCount,
       hashedThrough: r.hashFrom - 1,
       crcState: fromSaved ? saved.crcState : null,
       shaState: fromSaved ? saved.shaState : null,
       partChecksums: Object.fromEntries(r.known),
       doneParts: [...r.done],
+      ...(this.handle ? { handle: this.handle } : {}),
     };
     this.done = r.done;
     this.confirmed = bytesOf(plan, r.done);

@@ -39,5 +39,36 @@ test("a dropped folder is walked to the end of every batch, keeping paths relati
 test("a drop without entries (a script-made DataTransfer) falls back to its files", async () => {
   const f = new File(["x"], "one.bin");
   const got = await filesFromDataTransfer({ items: [{ webkitGetAsEntry: () => null }], files: [f] });
-  assert.deepEqual(got, [{ file: f, relativePath: "" }]);
+  assert.deepEqual(got, [{ file: f, relativePath: "", handle: null }]);
+});
+
+test("a file dropped by itself keeps its handle, asked for while the drop event runs; a folder's files have none", async () => {
+  const asked = [];
+  const handleOf = (name) => ({ kind: "file", name });
+  const item = (entry, handle) => ({
+    kind: "file",
+    webkitGetAsEntry: () => entry,
+    getAsFileSystemHandle: () => {
+      asked.push(entry.name);
+      return Promise.resolve(handle);
+    },
+  });
+  const tree = dir("export", [file("a.csv")]);
+  const dt = {
+    items: [item(file("dump.dmp"), handleOf("dump.dmp")), item(tree, { kind: "directory", name: "export" })],
+    files: [],
+  };
+  const pending = filesFromDataTransfer(dt);
+  // Before the first await: a DataTransfer's items are gone once its event has returned.
+  assert.deepEqual(asked, ["dump.dmp", "export"]);
+  const got = await pending;
+  assert.deepEqual(got.map((f) => [f.relativePath || f.file.name, f.handle?.name ?? null]), [
+    ["dump.dmp", "dump.dmp"],
+    ["export/a.csv", null],
+  ]);
+});
+
+test("a browser without the File System Access API drops files without handles", async () => {
+  const got = await filesFromDataTransfer(drop(file("x.bin")));
+  assert.equal(got[0].handle, null);
 });

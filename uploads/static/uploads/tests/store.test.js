@@ -14,6 +14,15 @@ test("credentials never reach the state store", async () => {
   assert.ok(!JSON.stringify(toRecord({ uploadId: "x", secretAccessKey: "s" })).includes("s\""));
 });
 
+test("the store lists every saved upload, with the project and the file's handle it was saved with", async () => {
+  const store = new MemoryStore();
+  await store.put({ uploadId: "u1", projectId: 7, name: "a.dmp", handle: { kind: "file", name: "a.dmp" }, sessionToken: "t" });
+  await store.put({ uploadId: "u2", projectId: 8, name: "b.dmp" });
+  const all = await store.list();
+  assert.deepEqual(all.map((r) => [r.uploadId, r.projectId, r.handle?.name ?? null]), [["u1", 7, "a.dmp"], ["u2", 8, null]]);
+  assert.ok(all.every((r) => !("sessionToken" in r)));
+});
+
 test("state writes are coalesced: the latest snapshot wins", async () => {
   const store = new MemoryStore();
   let writes = 0;
