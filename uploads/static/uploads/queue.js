@@ -121,15 +121,49 @@ export async function completeWithRetry(complete, { connectivity, policy = DEFAU
 }
 
 /**
+ * The page's part requests in flight, across every file: at most `max` (Chromium opens 6
+ * connections per host over HTTP/1.1; a request beyond them would wait in the browser with
+ * its timeout running). Pools take a slot per part and give it back when the part is done;
+ * a pool that found none is pumped again when one frees.
+ */
+export class ConnectionBudget {
+  constructor({ max = MAX_CONCURRENCY } = {}) {
+    this.max = max;
+    this.inUse = 0;
+    this.waiting = new Set();
+  }
+  take() {
+    if (this.inUse >= this.max) return false;
+    this.inUse++;
+    return true;
+  }
+  give() {
+    this.inUse--;
+    for (const pump of [...this.waiting]) {
+      if (this.inUse >= this.max) break;
+      pump();
+    }
+  }
+  wait(pump) {
+    this.waiting.add(pump);
+  }
+  leave(pump) {
+    this.waiting.delete(pump);
+  }
+}
+
+/**
  * Runs run(n) for pushed part numbers, `concurrency` at a time. done() resolves once close()
  * was called and every pushed part finished; the first failure rejects it and stops new work.
  * `concurrency` is a number or a function (concurrency.js's controller) read each time a part
  * could start; lowering it lets the parts in flight finish, raising it starts more at once
- * on pump().
+ * on pump(). `budget`, the page's ConnectionBudget, caps the parts in flight across files.
  */
 export class PartPool {
-  constructor(run, { concurrency = DEFAULT_CONCURRENCY } = {}) {
+  constructor(run, { concurrency = DEFAULT_CONCURRENCY, budget = null } = {}) {
     this.run = run;
+    this.budget = budget;
+    this.pumpBound = () => this._pump();
     this.limitOf = typeof concurrency === "function" ? concurrency : () => concurrency;
     this.ready = [];
     this.active = 0;
@@ -153,6 +187,7 @@ export class PartPool {
     if (this.error) return;
     this.error = err;
     this.ready.length = 0;
+    this.budget?.leave(this.pumpBound);
     this.reject(err);
   }
   done() {
@@ -166,21 +201,31 @@ export class PartPool {
   }
   _pump() {
     while (!this.error && this.active < this.concurrency && this.ready.length) {
+      if (this.budget && !this.budget.take()) {
+        this.budget.wait(this.pumpBound);
+        break;
+      }
+      this.budget?.leave(this.pumpBound);
       const n = this.ready.shift();
       this.active++;
+      const settled = () => {
+        this.active--;
+        this.budget?.give();
+      };
       Promise.resolve()
         .then(() => this.run(n))
         .then(
           () => {
-            this.active--;
+            settled();
             this._pump();
           },
           (err) => {
-            this.active--;
+            settled();
             this.fail(err);
           },
         );
     }
+    if (!this.ready.length) this.budget?.leave(this.pumpBound);
     if (!this.error && this.closed && this.active === 0 && !this.ready.length) this.resolve();
   }
 }

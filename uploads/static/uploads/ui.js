@@ -193,7 +193,7 @@ export class UploaderUI {
         if (row.dataset.name === (relativePath || file.name)) row.remove();
       }
       const u = new FileUpload({ file, relativePath, projectId: this.projectId, api: this.api, store: this.store, batchId,
-        limiter: this.manager.limiter, handle, ...this.options });
+        limiter: this.manager.limiter, budget: this.manager.connections, handle, ...this.options });
       this._row(u);
       u.addEventListener("change", () => this._onChange(u));
       u.addEventListener("retry", (e) => console.warn("retrying part", JSON.stringify(e.detail)));

@@ -8,7 +8,7 @@ import { CredentialSource, CredentialsError } from "./credentials.js";
 import { hashPass, hashWorkers, newHashWorker, stopWorkers } from "./hash-workers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { bytesOf, checkPlan, findReceived, findResumable, partRange, planResume } from "./plan.js";
-import { completeWithRetry, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
+import { completeWithRetry, ConnectionBudget, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
 import { RateLimiter } from "./ratelimit.js";
 import { DEFAULT_RETRY } from "./retry.js";
 import { signPart, sendPart } from "./s3part.js";
@@ -59,7 +59,7 @@ export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
     connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY,
     newWorker = newHashWorker, s3part = { signPart, sendPart }, limiter = null, adaptive = true,
-    newController = (initial) => new ConcurrencyController({ initial }), handle = null }) {
+    newController = (initial) => new ConcurrencyController({ initial }), handle = null, budget = null }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
     // to complete a browser upload without them. newWorker and s3part are replaced only by
@@ -67,8 +67,9 @@ export class FileUpload extends EventTarget {
     // speed limit (one RateLimiter for every file); adaptive=false keeps `concurrency` fixed
     // instead of starting a ConcurrencyController there. handle is the file's
     // FileSystemFileHandle when the browser gave one; it is saved with the resume state.
+    // budget is the page's ConnectionBudget: part requests in flight across all its files.
     Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
-      retryPolicy, newWorker, s3part, limiter, adaptive, newController, handle });
+      retryPolicy, newWorker, s3part, limiter, adaptive, newController, handle, budget });
     this.controller = null;
     // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
     this.status = "queued";
@@ -230,7 +231,7 @@ export class FileUpload extends EventTarget {
     const controller = this.adaptive ? this.newController(this.concurrency) : null;
     this.controller = controller;
     const pool = new PartPool((n) => this._sendOne(n, signal),
-      { concurrency: controller ? () => controller.limit : this.concurrency });
+      { concurrency: controller ? () => controller.limit : this.concurrency, budget: this.budget });
     for (let n = 1; n < r.hashFrom; n++) if (!this.done.has(n)) pool.push(n);
     const hashed = this._hash(workers, r, saved, pool);
     hashed.catch(() => {});
@@ -381,10 +382,11 @@ export class FileUpload extends EventTarget {
 
 /** Runs queued FileUploads, a few files at a time, under one speed limit (`limiter`). */
 export class UploadManager extends EventTarget {
-  constructor({ filesAtOnce = 2, limiter = new RateLimiter() } = {}) {
+  constructor({ filesAtOnce = 2, limiter = new RateLimiter(), connections = new ConnectionBudget() } = {}) {
     super();
     this.filesAtOnce = filesAtOnce;
     this.limiter = limiter;
+    this.connections = connections;
     this.uploads = [];
     this.running = 0;
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Heartbeat } from "../heartbeat.js";
-import { PartPool } from "../queue.js";
+import { ConnectionBudget, PartPool } from "../queue.js";
 import { MemoryStore, ThrottledWriter, toRecord } from "../store.js";
 
 test("credentials never reach the state store", async () => {
@@ -73,4 +73,50 @@ test("the part pool keeps at most `concurrency` parts in flight and caps it at 6
   await pool.done();
   assert.equal(peak, 4);
   assert.equal(new PartPool(async () => {}, { concurrency: 50 }).concurrency, 6);
+});
+
+test("files on one page share six connections: two pools of 5 never have more than 6 parts in flight", async () => {
+  const budget = new ConnectionBudget();
+  let active = 0;
+  let peak = 0;
+  const perPool = [0, 0];
+  const pools = [0, 1].map((k) => new PartPool(async () => {
+    active++;
+    perPool[k]++;
+    peak = Math.max(peak, active);
+    await new Promise((r) => setTimeout(r, 1 + k));
+    active--;
+  }, { concurrency: 5, budget }));
+  for (const pool of pools) for (let n = 1; n <= 30; n++) pool.push(n);
+  for (const pool of pools) pool.close();
+  await Promise.all(pools.map((p) => p.done()));
+  assert.equal(peak, 6);
+  assert.deepEqual(perPool, [30, 30]);
+  assert.equal(budget.inUse, 0);
+  assert.equal(budget.waiting.size, 0);
+});
+
+test("a failed pool gives its slots back to the page's other files", async () => {
+  const budget = new ConnectionBudget({ max: 2 });
+  const runs = [];
+  const failing = new PartPool((n) => {
+    const run = new Promise((r) => setTimeout(r, n)).then(() => {
+      throw new Error("refused");
+    });
+    runs.push(run.catch(() => {}));
+    return run;
+  }, { concurrency: 2, budget });
+  let ran = 0;
+  const other = new PartPool(async () => {
+    ran++;
+  }, { concurrency: 2, budget });
+  for (let n = 1; n <= 4; n++) failing.push(n);
+  for (let n = 1; n <= 4; n++) other.push(n);
+  other.close();
+  await assert.rejects(failing.done(), /refused/);
+  await other.done();
+  await Promise.all(runs); // the failed file's other part in flight ends too
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ran, 4);
+  assert.equal(budget.inUse, 0);
 });
