@@ -196,11 +196,19 @@ def run_uploader(
     t0 = time.monotonic()
     page.evaluate("window.benchStart = performance.now()")
     page.set_input_files("input[data-files]", str(path))
-    final = "done" if checksums else "failed"  # the portal refuses to complete without checksums
+    final = "done" if checksums else "refused"  # the portal refuses to complete without checksums
+    progress, stalled_since = -1, time.monotonic()
     while True:
-        status = page.evaluate("window.uploader.manager.uploads[0]?.status")
-        if status in ("done", "failed", "changed", "paused"):
+        status, done = page.evaluate(
+            "(() => { const u = window.uploader.manager.uploads[0]; return [u?.status, u?.bytesDone()]; })"
+        )
+        if status in ("done", "failed", "changed", "paused", "refused", "duplicate", "cancelled"):
             break
+        if done != progress:
+            progress, stalled_since = done, time.monotonic()
+        elif time.monotonic() - stalled_since > 120:
+            row = page.locator("li.upload-row, li.completed-row").first.inner_text()
+            raise AssertionError(f"no progress for 2 min at {done} bytes, status {status}: {row}")
         if sampler:
             sampler.sample()
         page.wait_for_timeout(100 if sampler else 500)
