@@ -41,6 +41,66 @@ def set_up_bucket() -> str:
 PART = re.compile(r"[?&]partNumber=(\d+)")
 
 
+# Functions, not expressions: the page's CSP forbids eval, which expressions need.
+SAVED_STATES = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open("upload-portal", 1);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const all = await new Promise((resolve, reject) => {
+    const req = db.transaction("uploads").objectStore("uploads").getAll();
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  return all.map((s) => ({ hashedThrough: s.hashedThrough, partCount: s.partCount, doneParts: s.doneParts,
+    handle: s.handle ? s.handle.name : null }));
+}"""
+"""The uploader's saved resume states in IndexedDB, as `page.evaluate(SAVED_STATES)` returns
+them: a few fields each, and the name of the file's handle where one was saved."""
+
+
+class SlowDownAfter:
+    """Part PUTs through a route that lets the first `parts` through and answers the rest
+    503 Slow Down in the browser (none of those reaches storage; the uploader retries them
+    with backoff). `stored` lists the part numbers answered 200, `let_through` the URLs the
+    route passed on. `remove()` takes the route away."""
+
+    PATTERN = re.compile(r".*partNumber=.*")
+
+    def __init__(self, page, parts: int):
+        self.page = page
+        self.parts = parts
+        self.stored: list[int] = []
+        self.let_through: list[str] = []
+        page.route(self.PATTERN, self._on_part)
+        page.on("response", self._on_response)
+
+    def _on_part(self, route):
+        req = route.request
+        if req.method != "PUT":
+            return route.continue_()
+        if len(self.let_through) >= self.parts:
+            origin = req.headers["origin"]
+            return route.fulfill(
+                status=503,
+                headers={"Content-Type": "application/xml", "Access-Control-Allow-Origin": origin},
+                body="<?xml version='1.0'?><Error><Code>SlowDown</Code>"
+                "<Message>Please reduce your request rate.</Message></Error>",
+            )
+        self.let_through.append(req.url)
+        route.continue_()
+
+    def _on_response(self, response):
+        m = PART.search(response.url)
+        if m and response.request.method == "PUT" and response.status == 200:
+            self.stored.append(int(m.group(1)))
+
+    def remove(self) -> None:
+        self.page.unroute(self.PATTERN, self._on_part)
+
+
 def part_puts(page, event: str = "requestfinished") -> list[int]:
     """Part numbers of the part PUTs the page makes, in order, as Chromium reports `event`
     for them ("request" when one starts, "requestfinished" when its answer is in)."""

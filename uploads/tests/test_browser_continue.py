@@ -4,14 +4,13 @@ System Access API) with the resume state. The drop is a real one, of a file on d
 through the DevTools protocol (Input.dispatchDragEvent), as a file manager's drag arrives;
 a script-made DataTransfer carries no handles."""
 
-import re
-
 import pytest
 
 from uploads.models import Upload
 from uploads.tests.browser import (
     MIB,
-    PART,
+    SAVED_STATES,
+    SlowDownAfter,
     counting,
     make_file,
     open_project,
@@ -23,21 +22,9 @@ from uploads.tests.browser import (
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("storage")]
 
-# Functions, not expressions: the page's CSP forbids eval, which expressions need.
-SAVED_HANDLES = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("upload-portal", 1);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const all = await new Promise((resolve, reject) => {
-    const req = db.transaction("uploads").objectStore("uploads").getAll();
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  db.close();
-  return all.filter((s) => s.handle).map((s) => s.handle.name);
-}"""
+
+def saved_handles(page) -> list[str]:
+    return [s["handle"] for s in page.evaluate(SAVED_STATES) if s["handle"]]
 
 
 def drag_from_disk(page, selector: str, path) -> None:
@@ -53,42 +40,11 @@ def drag_from_disk(page, selector: str, path) -> None:
     cdp.detach()
 
 
-def slow_down_after(page, parts: int) -> tuple[list[int], object]:
-    """Let `parts` part PUTs through; answer the rest 503 Slow Down in the browser (so none
-    reaches storage). Returns the part numbers stored (200 answers) and the route handler."""
-    stored: list[int] = []
-    let_through: list[str] = []
-
-    def on_part(route):
-        req = route.request
-        if req.method != "PUT":
-            return route.continue_()
-        if len(let_through) >= parts:
-            return route.fulfill(
-                status=503,
-                headers={
-                    "Content-Type": "application/xml",
-                    "Access-Control-Allow-Origin": req.headers["origin"],
-                },
-                body="<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>",
-            )
-        let_through.append(req.url)
-        route.continue_()
-
-    def on_response(response):
-        m = PART.search(response.url)
-        if m and response.request.method == "PUT" and response.status == 200:
-            stored.append(int(m.group(1)))
-
-    page.route(re.compile(r".*partNumber=.*"), on_part)
-    page.on("response", on_response)
-    return stored, on_part
-
-
 def start_then_reload(page, live_server, tenants, path, *, parts: int) -> Upload:
     """Drop `path`, let `parts` parts be stored, then reload the page mid-upload (the tab
     crashed and was restored, or the customer pressed reload and said "Leave")."""
-    stored, handler = slow_down_after(page, parts)
+    route = SlowDownAfter(page, parts)
+    stored = route.stored
     open_project(page, live_server, tenants.project_a)
     drag_from_disk(page, "[data-dropzone]", path)
     page.wait_for_function(
@@ -96,16 +52,16 @@ def start_then_reload(page, live_server, tenants, path, *, parts: int) -> Upload
         arg=path.name,
     )
     deadline = 60_000
-    while (len(stored) < parts or page.evaluate(SAVED_HANDLES) != [path.name]) and deadline > 0:
+    while (len(stored) < parts or saved_handles(page) != [path.name]) and deadline > 0:
         page.wait_for_timeout(100)
         deadline -= 100
     assert len(stored) == parts, stored
-    assert page.evaluate(SAVED_HANDLES) == [path.name], "the page saved the dropped file's handle"
+    assert saved_handles(page) == [path.name], "the page saved the dropped file's handle"
     page.on("dialog", lambda dialog: dialog.accept())  # "Leave site?": yes
     # A reload unloads the document, which cancels the part requests the route is holding.
     page.reload()
     page.wait_for_function("() => window.uploader?.manager !== undefined")
-    page.unroute(re.compile(r".*partNumber=.*"), handler)
+    route.remove()
     return Upload.objects.get(original_name=path.name)
 
 
@@ -136,7 +92,7 @@ def test_continue_after_a_reload_resumes_without_choosing_the_file_again(
     upload.refresh_from_db()
     assert upload.status in (Upload.Status.UPLOADED, Upload.Status.VERIFYING, Upload.Status.VERIFIED)
     assert stored_sha256(upload) == sha
-    assert page.evaluate(SAVED_HANDLES) == [], "a finished upload leaves no saved state behind"
+    assert saved_handles(page) == [], "a finished upload leaves no saved state behind"
 
 
 def test_continue_on_a_file_moved_away_says_so_and_keeps_the_upload(

@@ -22,6 +22,8 @@ from uploads.models import Upload
 from uploads.tests.browser import (
     MIB,
     PART,
+    SAVED_STATES,
+    SlowDownAfter,
     make_file,
     open_project,
     pick_in_new_page,
@@ -37,22 +39,6 @@ CHANGED = (
     "This file is not the same as the one whose upload was started (it changed on disk). "
     "Start the upload again."
 )
-
-# Functions, not expressions: the page's CSP forbids eval, which expressions need.
-SAVED_STATES = """async () => {
-  const db = await new Promise((resolve, reject) => {
-    const req = indexedDB.open("upload-portal", 1);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  const all = await new Promise((resolve, reject) => {
-    const req = db.transaction("uploads").objectStore("uploads").getAll();
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  db.close();
-  return all.map((s) => ({ hashedThrough: s.hashedThrough, partCount: s.partCount, doneParts: s.doneParts }));
-}"""
 
 # What the row's detail line said, in order (the "checking" step is brief).
 RECORD_DETAILS = """() => {
@@ -75,33 +61,8 @@ def upload_then_close(page, live_server, tenants, path, *, sent_parts: int, hash
     The refused parts are answered in the browser, and the tab is closed by close_tab:
     a plain page.close() sends on the requests the route is holding, so storage held an
     extra part about one run in ten on a busy machine."""
-    stored: list[int] = []
-    let_through = []
-
-    def on_part(route):
-        req = route.request
-        if req.method != "PUT":
-            return route.continue_()
-        if len(let_through) >= sent_parts:
-            return route.fulfill(
-                status=503,
-                headers={
-                    "Content-Type": "application/xml",
-                    "Access-Control-Allow-Origin": req.headers["origin"],
-                },
-                body="<?xml version='1.0'?><Error><Code>SlowDown</Code>"
-                "<Message>Please reduce your request rate.</Message></Error>",
-            )
-        let_through.append(req.url)
-        route.continue_()
-
-    def on_response(response):
-        m = PART.search(response.url)
-        if m and response.request.method == "PUT" and response.status == 200:
-            stored.append(int(m.group(1)))
-
-    page.route(re.compile(r".*partNumber=.*"), on_part)
-    page.on("response", on_response)
+    route = SlowDownAfter(page, sent_parts)
+    stored, let_through = route.stored, route.let_through
     open_project(page, live_server, tenants.project_a)
     page.set_input_files("input[data-files]", str(path))
     saved = None
