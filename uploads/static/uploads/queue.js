@@ -200,12 +200,12 @@ export class PartPool {
     this._pump();
   }
   _pump() {
+    let starved = false;
     while (!this.error && this.active < this.concurrency && this.ready.length) {
       if (this.budget && !this.budget.take()) {
-        this.budget.wait(this.pumpBound);
+        starved = true;
         break;
       }
-      this.budget?.leave(this.pumpBound);
       const n = this.ready.shift();
       this.active++;
       const settled = () => {
@@ -225,7 +225,10 @@ export class PartPool {
           },
         );
     }
-    if (!this.ready.length) this.budget?.leave(this.pumpBound);
+    // Only a pool held back by the page's budget waits for another file's part to end; one at
+    // its own limit is pumped again by its own parts.
+    if (starved) this.budget.wait(this.pumpBound);
+    else this.budget?.leave(this.pumpBound);
     if (!this.error && this.closed && this.active === 0 && !this.ready.length) this.resolve();
   }
 }
