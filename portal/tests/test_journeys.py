@@ -17,6 +17,7 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from portal.format import human_size
 from portal.tests.stack import Stack, body_of
 from portal.tests.tabs import close_tab
+from uploads.tests.browser import SlowDownAfter, part_puts
 
 DEMO_PASSWORD = "portal-demo-2026"
 CONSULTANT = "consultant@example.com"
@@ -210,31 +211,10 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
     # A second dump: the tab closes after two of its four parts, and the next visit picks it up.
     big = tmp_path / "expdp_02.dmp"
     journey.files[big.name] = make_file(big, 3 * PART + 1000)
-    let_through = []
-    finished = []
-
-    def hold_after_two(route):
-        if route.request.method == "PUT":
-            if len(let_through) >= 2:
-                # Storage slows down for the rest (the uploader retries them) until the tab
-                # closes. Answered in the browser, so none of them reaches storage.
-                route.fulfill(
-                    status=503,
-                    headers={
-                        "Content-Type": "application/xml",
-                        "Access-Control-Allow-Origin": route.request.headers["origin"],
-                    },
-                    body="<?xml version='1.0'?><Error><Code>SlowDown</Code></Error>",
-                )
-                return
-            let_through.append(route.request.url)
-        route.continue_()
-
-    def part_put(request) -> bool:
-        return request.method == "PUT" and "partNumber=" in request.url
-
-    page.route(re.compile(r"partNumber="), hold_after_two)
-    page.on("response", lambda r: finished.append(r.url) if part_put(r.request) and r.status == 200 else None)
+    # Storage slows down after two parts (the uploader retries the rest) until the tab closes;
+    # the refused parts are answered in the browser, so none of them reaches storage.
+    route = SlowDownAfter(page, 2)
+    let_through, finished = route.let_through, route.stored
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Choose files").click()
     chooser.value.set_files(str(big))
@@ -255,14 +235,13 @@ def test_customer_accepts_uploads_a_file_and_a_folder_sees_verified_live_and_res
     row = page.locator("[data-live-section=in_progress] tr", has_text=big.name)
     assert f"{human_size(stored)} in storage" in row.inner_text()
     assert "pick the same file again" in page.locator("[data-live-section=in_progress]").inner_text()
-    sent = []
-    page.on("requestfinished", lambda r: sent.append(r.url) if part_put(r) else None)
+    sent = part_puts(page)
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Choose files").click()
     chooser.value.set_files(str(big))
     completed = page.locator("[data-live-section=completed]")
     completed.locator("tr", has_text=big.name).get_by_text("Verified").wait_for(timeout=90_000)
-    assert sorted(part_number(u) for u in sent) == sorted({1, 2, 3, 4} - stored_parts)
+    assert sorted(sent) == sorted({1, 2, 3, 4} - stored_parts)
     assert page.locator("[data-live-section=in_progress]").get_by_text("No uploads in progress.").is_visible()
     journey.done.add("customer")
 
