@@ -215,6 +215,8 @@ def run_uploader(
     total_s = time.monotonic() - t0
     parts_s = page.evaluate("(window.uploader.manager.uploads[0].timings.hashed - window.benchStart) / 1000")
     marks = page.evaluate("window.uploader.manager.uploads[0].timings")
+    # [time, parts in flight, why] each time the per-file controller changed its limit.
+    history = page.evaluate("window.uploader.manager.uploads[0].controller?.history || []")
     phases = {name: round((at - marks["start"]) / 1000, 2) for name, at in marks.items()}
     assert status == final, page.locator("li.upload-row, li.completed-row").first.inner_text()
     result = {
@@ -227,6 +229,7 @@ def run_uploader(
         result["end_to_end_seconds"] = round(total_s, 2)
         result["end_to_end_mib_s"] = round(path.stat().st_size / MIB / total_s, 1)
     result["phases_seconds_from_start"] = phases
+    result["concurrency"] = [[round((t - marks["start"]) / 1000, 1), n, why] for t, n, why in history]
     result["cpu_seconds"] = cpu.used()
     if sampler:
         result["memory"] = sampler.summary()
@@ -267,16 +270,23 @@ class SharedUplink:
         self._tc("qdisc", "del", "dev", "lo", "root", check=False)
 
 
-def run_boto3(moto, bucket: str, path: Path) -> dict:
+def run_boto3(moto, bucket: str, path: Path, endpoint_url: str | None = None) -> dict:
     client = boto3.client(
-        "s3", endpoint_url=moto.url, region_name="us-east-1", config=Config(s3={"addressing_style": "path"})
+        "s3",
+        endpoint_url=endpoint_url or moto.url,
+        region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}),
     )
     marks: dict[str, float] = {}
 
     def mark_complete(**kwargs) -> None:
         marks["completing"] = time.monotonic()  # a handler that returns a value replaces the call
 
+    def mark_first_part(**kwargs) -> None:
+        marks.setdefault("sending", time.monotonic())
+
     client.meta.events.register("before-call.s3.CompleteMultipartUpload", mark_complete)
+    client.meta.events.register("before-call.s3.UploadPart", mark_first_part)
     moto_cpu = cpu_seconds(moto.process.pid)
     t0 = time.monotonic()
     client.upload_file(str(path), bucket, "bench/boto3.bin")
@@ -285,6 +295,7 @@ def run_boto3(moto, bucket: str, path: Path) -> dict:
         "seconds": round(s, 2),
         "mib_s": round(path.stat().st_size / MIB / s, 1),
         "parts_seconds": round(marks["completing"] - t0, 2),
+        "sending_seconds": round(marks["completing"] - marks["sending"], 2),  # first part to complete
         "complete_seconds": round(t0 + s - marks["completing"], 2),
         "moto_cpu_seconds": round(cpu_seconds(moto.process.pid) - moto_cpu, 2),
     }
