@@ -331,8 +331,14 @@ def tenants(db, make_user):
     Membership.objects.create(user=t.alice, organization=t.org_a, role=Membership.Role.UPLOADER)
     Membership.objects.create(user=t.victor, organization=t.org_a, role=Membership.Role.VIEWER)
     Membership.objects.create(user=t.bob, organization=t.org_b, role=Membership.Role.UPLOADER)
+    # project_a has the browser compute the whole file's SHA-256 (the tests of that path and
+    # of resuming its saved state use it); project_b, and new projects, leave it to the portal.
     t.project_a = UploadProject.objects.create(
-        organization=t.org_a, name="Oracle migration", slug="oracle", created_by=t.consultant
+        organization=t.org_a,
+        name="Oracle migration",
+        slug="oracle",
+        created_by=t.consultant,
+        sha256_in_browser=True,
     )
     t.project_b = UploadProject.objects.create(
         organization=t.org_b, name="Globex ledger", slug="ledger", created_by=t.other_consultant

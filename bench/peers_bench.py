@@ -10,8 +10,12 @@ Writes bench/results/peers-<UTC time>.json and prints it. Builds bench/peers/dis
 
 The clients, each in turn in every round (the order rotates from round to round), with an
 empty moto and bucket before each run:
-- portal: the project's uploader on its project page (bench/uploader_bench.run_uploader),
-  checksums on (per-part CRC64NVME and the whole file's SHA-256, hashed in workers).
+- portal: the project's uploader on its project page (bench/uploader_bench.run_uploader), as
+  a project has it by default: per-part CRC64NVME (the signed header S3 checks) combined into
+  the whole file's CRC64NVME (which S3 checks at complete), in one worker; the whole file's
+  SHA-256 is left to the portal's verification, which is not part of the upload.
+- portal_sha256_in_browser: the same page for a project that has the browser compute the
+  SHA-256 too (a second worker, fed the same bytes).
 - uppy: @uppy/core + @uppy/aws-s3 6.3.1 with its defaults (one part in flight per file, parts
   of 5 MiB or size / 10,000), no checksums; every request presigned in the page (aws4fetch).
 - sdk_v3: @aws-sdk/lib-storage Upload, queueSize 4, 8 MiB parts, ChecksumAlgorithm CRC32.
@@ -58,7 +62,9 @@ DIST = PEERS / "dist"
 DIST_FILES = ("index.html", "uppy.js", "sdk.js")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SIZE = int(os.environ.get("BENCH_SIZE_MIB", "1024")) * MIB
-CLIENTS = ("portal", "uppy", "sdk_v3", "boto3")
+# portal: the project default (the portal computes the whole file's SHA-256 from the stored
+# object); portal_sha256_in_browser: a project that has the browser compute it too.
+CLIENTS = ("portal", "portal_sha256_in_browser", "uppy", "sdk_v3", "boto3")
 # What the AWS SDK v3 sends on a part PUT from a browser, beyond the portal's own list.
 PEER_ALLOWED_HEADERS = ["amz-sdk-invocation-id", "amz-sdk-request", "x-amz-checksum-crc32"]
 PEER_EXPOSE_HEADERS = ["x-amz-checksum-crc32"]
@@ -223,9 +229,11 @@ def run_peer(browser, live_server, moto, shim: CorsShim, peer: str, path: Path, 
     }
 
 
-def run_portal(browser, live_server, tenants, moto, path: Path, bucket: str) -> dict:
+def run_portal(
+    browser, live_server, tenants, moto, path: Path, bucket: str, *, sha256_in_browser: bool
+) -> dict:
     size = path.stat().st_size
-    r = run_uploader(browser, live_server, tenants, moto, path)
+    r = run_uploader(browser, live_server, tenants, moto, path, sha256_in_browser=sha256_in_browser)
     phases = r["phases_seconds_from_start"]
     # parts_seconds runs from benchStart (just before the pick) to the "hashed" mark; the
     # phases run from the uploader's own "start" mark: shift them onto benchStart.
@@ -281,8 +289,16 @@ def test_peers_benchmark(browser, live_server, moto, tenants, tmp_path):
             order.append(turn)
             for client in turn:
                 fresh_storage(moto)
-                if client == "portal":
-                    run = run_portal(browser, live_server, tenants, moto, path, bucket)
+                if client.startswith("portal"):
+                    run = run_portal(
+                        browser,
+                        live_server,
+                        tenants,
+                        moto,
+                        path,
+                        bucket,
+                        sha256_in_browser=client != "portal",
+                    )
                 elif client == "boto3":
                     run = run_boto(moto, path, bucket)
                 else:
@@ -311,6 +327,17 @@ def test_peers_benchmark(browser, live_server, moto, tenants, tmp_path):
         "portal_vs_boto3_parts": speed("boto3", "parts_seconds"),
         "browser_cpu_per_gib_portal_over_uppy": round(
             portal["browser_cpu_seconds_per_gib"] / med["uppy"]["browser_cpu_seconds_per_gib"], 2
+        ),
+        "portal_sha256_in_browser_vs_uppy_end_to_end": round(
+            med["uppy"]["end_to_end_seconds"] / med["portal_sha256_in_browser"]["end_to_end_seconds"], 2
+        ),
+        "portal_sha256_in_browser_vs_boto3_end_to_end": round(
+            med["boto3"]["end_to_end_seconds"] / med["portal_sha256_in_browser"]["end_to_end_seconds"], 2
+        ),
+        "browser_cpu_per_gib_portal_sha256_in_browser_over_uppy": round(
+            med["portal_sha256_in_browser"]["browser_cpu_seconds_per_gib"]
+            / med["uppy"]["browser_cpu_seconds_per_gib"],
+            2,
         ),
         "browser_cpu_per_gib_portal_over_sdk_v3": round(
             portal["browser_cpu_seconds_per_gib"] / med["sdk_v3"]["browser_cpu_seconds_per_gib"], 2

@@ -176,7 +176,11 @@ def run_uploader(
     checksums: bool = True,
     memory: bool = False,
     uplink_mib_s: int | None = None,
+    sha256_in_browser: bool = False,
 ) -> dict:
+    # The project's choice: the whole file's SHA-256 in the browser, or (the default) by the portal.
+    tenants.project_a.sha256_in_browser = sha256_in_browser
+    tenants.project_a.save(update_fields=["sha256_in_browser"])
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -222,6 +226,7 @@ def run_uploader(
     result = {
         "size": path.stat().st_size,
         "checksums": checksums,
+        "sha256_in_browser": sha256_in_browser,
         "parts_seconds": round(parts_s, 2),
         "parts_mib_s": round(path.stat().st_size / MIB / parts_s, 1),
     }

@@ -6,13 +6,13 @@ from django.db.models import Q, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 import audit
 from accounts.admin_scoping import StaffScopedAdmin, changed_values
 from portal.admin_mixins import ReadOnlyAdminMixin
 from portal.format import human_datetime, human_size, parse_size
-from uploads import lifecycle, retention
+from uploads import checksums, lifecycle, retention
 from uploads.models import ExpectedFile, Upload, UploadProject
 from uploads.refusals import UploadRefused
 
@@ -170,6 +170,7 @@ class UploadProjectAdmin(StaffScopedAdmin):
             {
                 "fields": [
                     "deep_verify",
+                    "sha256_in_browser",
                     "deep_verify_declared",
                     "grace_period_hours",
                     "abandon_after_hours",
@@ -264,7 +265,13 @@ class UploadAdmin(StaffScopedAdmin):
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return ["download", "delete_data", *[f.name for f in Upload._meta.fields]]
+        return ["download", "delete_data", "checksum_claims", *[f.name for f in Upload._meta.fields]]
+
+    @admin.display(description="Checksums")
+    def checksum_claims(self, obj):
+        # Each with who established it: the SHA-256 may be the portal's, read back from storage.
+        claims = checksums.claims(obj) if obj else []
+        return format_html_join(format_html("<br>"), "{}", ((str(c),) for c in claims)) or "None yet."
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj):

@@ -53,3 +53,10 @@ def claims(upload: Upload) -> list[Claim]:
     elif upload.declared_sha256:
         out.append(Claim("SHA-256", upload.declared_sha256, DECLARED))
     return out
+
+
+def portal_sha256(upload: Upload) -> str:
+    """The whole file's SHA-256 as the portal recomputed it from the stored object ('' until
+    a deep verification has)."""
+    v = _verification(upload)
+    return v.object_sha256 if v is not None and v.method == VerificationResult.Method.DEEP else ""

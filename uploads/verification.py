@@ -209,6 +209,8 @@ def check(upload: Upload, keep_lease: Callable[[], None] = lambda: None) -> Find
     }
     deep = (
         upload.project.deep_verify
+        # The browser left the SHA-256 to the portal (the project's choice).
+        or (browser_crc and not upload.checksum_sha256)
         or "expected" in expected_sha
         or (upload.project.deep_verify_declared and upload.declared_sha256)
         or (not browser_crc and expected_sha)

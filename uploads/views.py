@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
-from uploads import delivery, retention, selectors
+from uploads import checksums, delivery, retention, selectors
 from uploads.models import DeletionCertificate, UploadProject
 from uploads.tenancy import Tenancy
 
@@ -73,7 +73,12 @@ def project_live(request: HttpRequest, project_id: int) -> JsonResponse:
         if name != "delivery" or ctx["delivery"] is not None
     }
     statuses = {
-        str(u.pk): {"status": u.status, "label": u.customer_status, "reason": u.status_reason}
+        str(u.pk): {
+            "status": u.status,
+            "label": u.customer_status,
+            "reason": u.status_reason,
+            "sha256": checksums.portal_sha256(u),
+        }
         for u in ctx["completed"][:200]
     }
     return JsonResponse(

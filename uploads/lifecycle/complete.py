@@ -72,21 +72,23 @@ def complete_upload(
 def _checked_claim(
     user, upload: Upload, checksum_crc64nvme: str | None, checksum_sha256: str | None
 ) -> tuple[str, str]:
-    """The whole-file checksums the client claims, well formed and (for the browser) both given."""
+    """The whole-file checksums the client claims, well formed; the browser must give the
+    CRC64NVME, which storage checks. Its SHA-256 is optional: without one, verification
+    computes it from the stored object."""
     sha = rules.checked_sha256(checksum_sha256, user=user, target=upload)
     crc = checksum_crc64nvme or ""
     if crc and not rules.valid_crc64nvme(crc):
         refuse("invalid_checksum", "The CRC64NVME must be 8 bytes in base64.", 400, user=user, target=upload)
     if upload.source == Upload.Source.BROWSER:
-        if not (crc and sha):
+        if not crc:
             refuse(
                 "invalid_checksum",
-                "Both the CRC64NVME and the SHA-256 of the whole file are needed.",
+                "The CRC64NVME of the whole file is needed.",
                 400,
                 user=user,
                 target=upload,
             )
-        if upload.declared_sha256 and sha != upload.declared_sha256:
+        if sha and upload.declared_sha256 and sha != upload.declared_sha256:
             _refuse_declared_mismatch(user, upload, sha)
     return crc, sha
 

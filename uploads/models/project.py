@@ -69,6 +69,14 @@ class UploadProject(models.Model):
         help_text="Also read every byte back from storage and compare its SHA-256 with the "
         "customer's. Slower; the default metadata check already compares the full-file CRC64NVME.",
     )
+    sha256_in_browser = models.BooleanField(
+        "SHA-256 in the customer's browser",
+        default=False,
+        help_text="The customer's browser also computes the whole file's SHA-256 as it reads it, "
+        "which keeps one of their CPU cores busy for the upload (about 3 s per GiB). Off: the "
+        "portal computes it from the stored file when it verifies it. Either way storage checks "
+        "every part's and the whole file's CRC64NVME.",
+    )
     deep_verify_declared = models.BooleanField(
         default=False,
         help_text="Read back every file whose SHA-256 the customer declared, and compare it with "

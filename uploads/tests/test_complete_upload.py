@@ -156,18 +156,31 @@ class TestCompleteUpload:
         resp = complete(alice_client, up, data)
         assert resp.status_code == 409 and resp.json()["code"] == "upload_aborted"
 
-    def test_it_needs_both_checksums_in_the_right_form(self, alice_client, tenants, bucket):
+    def test_it_needs_the_crc64nvme_and_well_formed_checksums(self, alice_client, tenants, bucket):
         data = os.urandom(5000)
         up, creds = start(alice_client, tenants.project_a, data)
         send_parts(creds, up, data)
         for body in (
             {},
+            {"checksum_sha256": sha256_hex(data)},
             {"checksum_crc64nvme": "nope", "checksum_sha256": sha256_hex(data)},
             {"checksum_crc64nvme": crc64nvme_b64(data), "checksum_sha256": "XYZ"},
         ):
             resp = post_json(alice_client, f"/api/uploads/{up['id']}/complete", body)
             assert resp.status_code == 400 and resp.json()["code"] == "invalid_checksum"
         assert Upload.objects.get(pk=up["id"]).status == Upload.Status.UPLOADING
+
+    def test_the_browser_may_leave_the_sha256_to_the_portal(self, alice_client, tenants, bucket):
+        data = os.urandom(5000)
+        up, creds = start(alice_client, tenants.project_a, data)
+        send_parts(creds, up, data)
+        resp = post_json(
+            alice_client, f"/api/uploads/{up['id']}/complete", {"checksum_crc64nvme": crc64nvme_b64(data)}
+        )
+        assert resp.status_code == 200, resp.content
+        upload = Upload.objects.get(pk=up["id"])
+        assert upload.status == Upload.Status.UPLOADED
+        assert (upload.checksum_crc64nvme, upload.checksum_sha256) == (crc64nvme_b64(data), "")
 
     def test_another_uploader_cannot_complete_it(self, alice_client, tenants, bucket, make_user):
         from accounts.models import Membership

@@ -21,7 +21,12 @@ class TestProjectLive:
         assert set(data["sections"]) == {"space", "in_progress", "completed", "activity"}
         assert "2.0 KiB of 1.0 TiB" in data["sections"]["space"]
         assert "done.dmp" in data["sections"]["completed"] and "Verifying" in data["sections"]["completed"]
-        assert data["uploads"][str(up.pk)] == {"status": "verifying", "label": "Verifying", "reason": ""}
+        assert data["uploads"][str(up.pk)] == {
+            "status": "verifying",
+            "label": "Verifying",
+            "reason": "",
+            "sha256": "",
+        }
         assert data["unsettled"] is True
         page = client.get(f"/projects/{tenants.project_a.pk}/").content.decode()
         assert data["sections"]["completed"].strip() in page

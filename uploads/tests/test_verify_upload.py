@@ -142,6 +142,30 @@ class TestDeepVerification:
         assert VerificationResult.objects.get(upload=declared).method == "deep"
         assert VerificationResult.objects.get(upload=plain).method == "metadata"
 
+    def test_a_browser_upload_without_its_sha256_is_read_back_and_hashed_by_the_portal(self, tenants, bucket):
+        from uploads import checksums
+
+        upload = received(tenants.project_b, tenants.bob, DATA)
+        Upload.objects.filter(pk=upload.pk).update(checksum_sha256="")
+        assert verification.verify(str(upload.pk)) == "verified"
+        upload = Upload.objects.get(pk=upload.pk)
+        assert upload.verification.method == "deep"
+        assert upload.verification.object_sha256 == hashlib.sha256(DATA).hexdigest()
+        assert checksums.portal_sha256(upload) == hashlib.sha256(DATA).hexdigest()
+        assert [str(c) for c in checksums.claims(upload)] == [
+            f"CRC64NVME {crc64nvme_b64(DATA)} (checked by storage)",
+            f"SHA-256 {hashlib.sha256(DATA).hexdigest()} (recomputed by the portal)",
+        ]
+
+    def test_a_changed_byte_fails_it_on_the_crc_before_any_read_back(self, tenants, bucket):
+        stored = bytearray(DATA)
+        stored[100] ^= 1
+        upload = received(tenants.project_b, tenants.bob, DATA, stored=bytes(stored))
+        Upload.objects.filter(pk=upload.pk).update(checksum_sha256="")
+        assert verification.verify(str(upload.pk)) == "failed"
+        upload = Upload.objects.get(pk=upload.pk)
+        assert "CRC64NVME" in upload.status_reason and upload.verification.method == "metadata"
+
     def test_ranged_reads_hash_like_hashlib(self, tenants, bucket):
         upload = received(tenants.project_a, tenants.alice, DATA)
         for chunk, parallel in [(1000, 1), (4096, 3), (len(DATA), 4), (len(DATA) * 2, 2)]:

@@ -32,11 +32,14 @@ export class HashWorker {
   }
 }
 
-/** The reader (crc) and SHA-256 (sha) workers for one run of one file. */
-export function hashWorkers(newWorker = newHashWorker) {
+/**
+ * The reader (crc) and SHA-256 (sha) workers for one run of one file; `sha` is null when
+ * the portal, not the browser, computes the whole file's SHA-256 (`sha256: false`).
+ */
+export function hashWorkers(newWorker = newHashWorker, { sha256 = true } = {}) {
   const crc = new HashWorker(newWorker());
   try {
-    return { crc, sha: new HashWorker(newWorker()) };
+    return { crc, sha: sha256 ? new HashWorker(newWorker()) : null };
   } catch (err) {
     crc.stop();
     throw err;
@@ -45,7 +48,7 @@ export function hashWorkers(newWorker = newHashWorker) {
 
 export function stopWorkers(workers) {
   workers?.crc.stop();
-  workers?.sha.stop();
+  workers?.sha?.stop();
 }
 
 /**
@@ -89,6 +92,7 @@ export class SavePoints {
  */
 export function hashPass({ crc, sha }, { file, plan, from, crcState, shaState, onPart, onSave,
   onCrcDone = () => {}, onShaDone = () => {}, onError = () => {} }) {
+  if (!sha) return crcOnlyPass(crc, { file, plan, from, crcState, onPart, onSave, onCrcDone, onError });
   return new Promise((resolve, reject) => {
     const points = new SavePoints(from, onSave);
     const final = {};
@@ -118,5 +122,28 @@ export function hashPass({ crc, sha }, { file, plan, from, crcState, shaState, o
         done(f);
       },
       fail);
+  });
+}
+
+/** The reader alone (no SHA-256 in the browser): every part it passes is a save point. */
+function crcOnlyPass(crc, { file, plan, from, crcState, onPart, onSave, onCrcDone, onError }) {
+  return new Promise((resolve, reject) => {
+    let through = from - 1; // the last part of an unbroken run of kept parts
+    crc.start({ type: "crc", file, plan, from, crcState, port: null }, [],
+      (p) => {
+        const keep = onPart(p.number, p.checksum) !== false;
+        if (keep && p.number === through + 1) {
+          through = p.number;
+          onSave(p.number, p.crcState, null);
+        }
+      },
+      (f) => {
+        onCrcDone();
+        resolve({ crc64nvme: f.crc64nvme, sha256: null });
+      },
+      (err) => {
+        onError(err);
+        reject(err);
+      });
   });
 }

@@ -81,6 +81,10 @@ export class LivePage {
       if (row.textContent !== text) row.textContent = text;
       row.className = `badge status-${info.status}`;
     }
+    for (const code of this.root.querySelectorAll("[data-sha256-for]")) {
+      const sha = uploads[code.dataset.sha256For]?.sha256;
+      if (sha && code.textContent !== sha) code.textContent = sha;
+    }
   }
 }
 

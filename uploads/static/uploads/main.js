@@ -10,5 +10,7 @@ if (root) {
   // ?checksums=off is for bench/ only: it measures the cost of hashing, and such uploads
   // cannot be completed.
   const options = new URLSearchParams(location.search).get("checksums") === "off" ? { checksums: false } : {};
+  // The project says who computes the whole file's SHA-256: this browser, or the portal.
+  options.sha256 = root.dataset.sha256 === "browser";
   window.uploader = new UploaderUI(root, { api, store: openStore(), projectId: Number(root.dataset.project), options });
 }

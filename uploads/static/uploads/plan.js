@@ -66,7 +66,7 @@ export function findReceived(uploads, who) {
  *   where it has none, as this browser saved it;
  * - verify: finished parts to re-hash and compare, so a changed file cannot be spliced.
  */
-export function planResume(plan, serverParts, saved, { random = Math.random, samples = 3 } = {}) {
+export function planResume(plan, serverParts, saved, { random = Math.random, samples = 3, sha256 = true } = {}) {
   const done = new Set();
   const recorded = new Map();
   for (const p of serverParts) {
@@ -79,7 +79,8 @@ export function planResume(plan, serverParts, saved, { random = Math.random, sam
   let hashFrom = 1;
   const known = new Map();
   // The CRC state is the whole-file CRC so far, in base64; anything else is not resumable.
-  if (saved && saved.hashedThrough > 0 && typeof saved.crcState === "string" && saved.shaState) {
+  // A SHA-256 state is needed only where this browser computes the SHA-256.
+  if (saved && saved.hashedThrough > 0 && typeof saved.crcState === "string" && (saved.shaState || !sha256)) {
     hashFrom = Math.min(saved.hashedThrough, plan.partCount) + 1;
     for (const [n, sum] of Object.entries(saved.partChecksums || {})) {
       if (Number(n) < hashFrom) known.set(Number(n), sum);
@@ -87,7 +88,7 @@ export function planResume(plan, serverParts, saved, { random = Math.random, sam
     // A saved checksum that disagrees with what the server recorded means the saved state
     // belongs to other bytes: start hashing from scratch.
     for (const [n, sum] of known) {
-      if (recorded.has(n) && recorded.get(n) !== sum) return planResume(plan, serverParts, null, { random, samples });
+      if (recorded.has(n) && recorded.get(n) !== sum) return planResume(plan, serverParts, null, { random, samples, sha256 });
     }
     // The server learns part checksums from progress reports (at most one per 30 s) and
     // ListParts; what this browser saved fills the gaps, so every finished part can be checked.

@@ -260,7 +260,10 @@ export class UploaderUI {
       this.completed.append(el("li", { class: "completed-row", "data-name": label, "data-upload-id": id },
         `${label} · ${humanSize(u.size)} · `, verification,
         ` · CRC64NVME ${u.result?.checksum_crc64nvme || u.final?.crc64nvme} · SHA-256 `,
-        el("code", {}, u.final?.sha256 || "")));
+        // Left to the portal: live.js fills it in once the portal has recomputed it.
+        u.final?.sha256 ? el("code", {}, u.final.sha256)
+          : el("code", { "data-sha256-for": id, title: "The portal computes it from the stored file as it verifies it." },
+            "computed by the portal as it verifies the file")));
       this.say(`${label} is uploaded; the portal is verifying it.`);
       document.dispatchEvent(new CustomEvent("uploads:changed"));
     } else if (["paused", "failed", "refused", "changed", "duplicate", "cancelled"].includes(u.status)) {

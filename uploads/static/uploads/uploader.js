@@ -57,18 +57,19 @@ const EMPTY_FILE_CHECKSUMS = Object.freeze({
 
 export class FileUpload extends EventTarget {
   constructor({ file, relativePath = "", projectId, api, store, batchId = null, concurrency = DEFAULT_CONCURRENCY,
-    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, retryPolicy = DEFAULT_RETRY,
+    connectivity = new Connectivity(), heartbeatMs = 30_000, checksums = true, sha256 = true, retryPolicy = DEFAULT_RETRY,
     newWorker = newHashWorker, s3part = { signPart, sendPart }, limiter = null, adaptive = true,
     newController = (initial) => new ConcurrencyController({ initial }), handle = null, budget = null }) {
     super();
     // checksums=false exists only to measure what hashing costs (bench/): the portal refuses
-    // to complete a browser upload without them. newWorker and s3part are replaced only by
+    // to complete a browser upload without a CRC64NVME. sha256=false leaves the whole file's
+    // SHA-256 to the portal, which computes it from the stored object when it verifies it. newWorker and s3part are replaced only by
     // Node's tests, which have neither Web Workers nor XMLHttpRequest. limiter is the page's
     // speed limit (one RateLimiter for every file); adaptive=false keeps `concurrency` fixed
     // instead of starting a ConcurrencyController there. handle is the file's
     // FileSystemFileHandle when the browser gave one; it is saved with the resume state.
     // budget is the page's ConnectionBudget: part requests in flight across all its files.
-    Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums,
+    Object.assign(this, { file, relativePath, projectId, api, store, batchId, concurrency, connectivity, heartbeatMs, checksums, sha256,
       retryPolicy, newWorker, s3part, limiter, adaptive, newController, handle, budget });
     this.controller = null;
     // queued, starting, uploading, paused, completing, done, failed, refused, changed, duplicate, cancelled
@@ -134,14 +135,14 @@ export class FileUpload extends EventTarget {
     let workers = null;
     try {
       // Started first, so loading them and compiling hash-wasm overlap the API calls below.
-      if (this.checksums && !this.final) workers = hashWorkers(this.newWorker);
+      if (this.checksums && !this.final) workers = hashWorkers(this.newWorker, { sha256: this.sha256 });
       this.upload ??= await this._findOrCreate();
       if (this._storedWhenCreated()) return this._doneEmpty(workers);
       // Every part was sent and hashed before: only the complete is left to ask for again.
       if (this.final) return await this._finish(this.upload.id, this.final);
       const id = this.upload.id;
       const { resume, saved } = await this._planResume(id);
-      workers ??= hashWorkers(this.newWorker);
+      workers ??= hashWorkers(this.newWorker, { sha256: this.sha256 });
       await this._checkFinishedParts(workers.crc, resume);
       signal.throwIfAborted();
       this._startSending(id, resume, saved);
@@ -176,7 +177,7 @@ export class FileUpload extends EventTarget {
       this.state ?? (this.fresh ? null : this.store.get(id)),
     ]);
     this.fresh = false;
-    return { resume: planResume(plan, serverParts, saved), saved };
+    return { resume: planResume(plan, serverParts, saved, { sha256: this.sha256 }), saved };
   }
 
   _credentialSource(id) {
@@ -208,7 +209,7 @@ export class FileUpload extends EventTarget {
       lastModified: this.file.lastModified, partSize: plan.partSize, partCount: plan.partCount,
       hashedThrough: r.hashFrom - 1,
       crcState: fromSaved ? saved.crcState : null,
-      shaState: fromSaved ? saved.shaState : null,
+      shaState: fromSaved && this.sha256 ? saved.shaState : null,
       partChecksums: Object.fromEntries(r.known),
       doneParts: [...r.done],
       ...(this.handle ? { handle: this.handle } : {}),
@@ -253,7 +254,7 @@ export class FileUpload extends EventTarget {
     return hashPass(workers, {
       file: this.file, plan: this.plan, from: r.hashFrom,
       crcState: fromSaved ? saved.crcState : null,
-      shaState: fromSaved ? saved.shaState : null,
+      shaState: fromSaved && this.sha256 ? saved.shaState : null,
       onPart: (n, checksum) => this._hashedPart(n, checksum, r.recorded, pool),
       onSave: (through, crcState, shaState) => this._savePoint(through, crcState, shaState),
       onCrcDone: () => {

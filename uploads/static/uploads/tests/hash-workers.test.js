@@ -122,3 +122,26 @@ test("a part the uploader refuses (changed file) is never a save point", () => {
   pair.sha.onPart({ number: 2, shaState: "h2" });
   assert.deepEqual(saves, [1]);
 });
+
+test("without SHA-256 in the browser: one worker, every part the reader passes is a save point", async () => {
+  const made = [];
+  const workers = hashWorkers(() => (made.push(rawWorker()), made.at(-1)), { sha256: false });
+  assert.equal(workers.sha, null);
+  assert.equal(made.length, 1);
+
+  const pair = manualPair();
+  const saves = [];
+  const marks = [];
+  const result = hashPass({ crc: pair.crc, sha: null }, { file: "FILE", plan: "PLAN", from: 3, crcState: "crc@2",
+    onPart: (n) => n !== 5, onSave: (...a) => saves.push(a), onCrcDone: () => marks.push("crc") });
+  assert.equal(pair.crc.message.port, null, "no bytes handed on");
+  assert.deepEqual(pair.crc.transfer, []);
+  pair.crc.onPart({ number: 3, checksum: "c3", crcState: "crc@3" });
+  pair.crc.onPart({ number: 4, checksum: "c4", crcState: "crc@4" });
+  pair.crc.onPart({ number: 5, checksum: "c5", crcState: "crc@5" }); // refused: not saved, nor anything after
+  pair.crc.onPart({ number: 6, checksum: "c6", crcState: "crc@6" });
+  pair.crc.onDone({ type: "done", crc64nvme: "CRC" });
+  assert.deepEqual(await result, { crc64nvme: "CRC", sha256: null });
+  assert.deepEqual(saves, [[3, "crc@3", null], [4, "crc@4", null]]);
+  assert.deepEqual(marks, ["crc"]);
+});

@@ -143,3 +143,9 @@ test("sampling takes first, last and distinct random members", () => {
   assert.equal(new Set(s).size, 5);
   assert.deepEqual(sampleParts([4, 5], 3), [4, 5]);
 });
+
+test("a saved state without a SHA-256 state resumes only where the portal computes the SHA-256", () => {
+  const saved = { hashedThrough: 3, crcState: "AAAAAAAAAAE=", partChecksums: { 1: "c1", 2: "c2", 3: "c3" } };
+  assert.equal(planResume(plan10, server([1, 2, 3]), saved, { sha256: false }).hashFrom, 4);
+  assert.equal(planResume(plan10, server([1, 2, 3]), saved).hashFrom, 1, "this browser computes it: hash from the start");
+});

@@ -271,3 +271,26 @@ test("send: a pause while a part waits for the speed limit stops it before anyth
   await running;
   assert.deepEqual([upload.status, s3.sent.length, limiter.waiting.length], ["paused", 0, 0]);
 });
+
+test("sha256=false: one hashing worker, and the complete leaves the SHA-256 to the portal", async () => {
+  const { upload, api, workers } = fakeUpload({ sha256: false });
+  await upload.run();
+  assert.equal(upload.status, "done");
+  assert.equal(workers.made.length, 1);
+  assert.deepEqual(workers.posted(), ["crc"]);
+  assert.deepEqual(api.calls.at(-1), ["complete", "u1", { checksum_crc64nvme: "CRC-OF-FILE", checksum_sha256: null }]);
+});
+
+test("sha256=false: a saved state without a SHA-256 state is resumed from", async () => {
+  const store = new MemoryStore();
+  await store.put({ uploadId: "u1", hashedThrough: 3, crcState: "crcState3", shaState: null,
+    partChecksums: { 1: "crc1", 2: "crc2", 3: "saved3" }, doneParts: [1, 2] });
+  const { upload, s3, workers } = fakeUpload({ store, api: unfinished({ 1: "crc1", 2: null }), sha256: false });
+  await upload.run();
+  const [verify, crc] = workers.made[0].posted;
+  assert.deepEqual(verify.parts, [1, 2]);
+  assert.deepEqual([crc.type, crc.from, crc.crcState], ["crc", 4, "crcState3"]);
+  assert.equal(workers.made.length, 1);
+  assert.deepEqual(s3.sent.map((s) => s.part), [3, 4, 5].filter((n) => n <= upload.plan.partCount));
+  assert.equal(upload.status, "done");
+});
