@@ -171,7 +171,10 @@ def browser_cpu(cpu: dict[str, float]) -> float:
     return round(sum(v for k, v in cpu.items() if k.startswith("chromium ")), 2)
 
 
-def run_peer(browser, live_server, moto, shim: CorsShim, peer: str, path: Path, bucket: str) -> dict:
+def run_peer(
+    browser, live_server, moto, shim: CorsShim, peer: str, path: Path, bucket: str, s3_url: str | None = None
+) -> dict:
+    """One peer's upload of `path`; its part PUTs go to `s3_url` (moto itself by default)."""
     # A page from a route has no address, so Chromium's Local Network Access counts it as
     # public and blocks its requests to 127.0.0.1 unless the context has the permission (the
     # portal's page comes from the live server on the loopback and needs none).
@@ -192,7 +195,7 @@ def run_peer(browser, live_server, moto, shim: CorsShim, peer: str, path: Path, 
 
     page.route(f"{live_server.url}/bench-peer/**", serve)
     entry = "sdk" if peer == "sdk_v3" else peer
-    query = urlencode({"peer": entry, "s3": moto.url, "shim": shim.url, "bucket": bucket})
+    query = urlencode({"peer": entry, "s3": s3_url or moto.url, "shim": shim.url, "bucket": bucket})
     page.goto(f"{live_server.url}/bench-peer/index.html?{query}")
     page.wait_for_function("() => window.benchReady === true")
     page.unroute_all()  # nothing intercepted while the file goes up

@@ -1,7 +1,11 @@
 // The uploader's side of the two hashing Web Workers (hash-worker.js): the reader, whose part
 // CRCs gate each part's send, and the SHA-256 worker (slower, and needed only at complete) it
-// passes the same bytes to over a MessageChannel. The Worker itself comes from a factory, so
+// passes the same bytes to over a MessageChannel; or, where the portal computes the SHA-256,
+// workers that each hash whole parts (PartHasher). The Worker itself comes from a factory, so
 // Node's tests can drive a pass with a fake one.
+
+import { crc64Combine, crcFromBase64, crcToBase64 } from "./hashing.js";
+import { partRange } from "./plan.js";
 
 /** A real hashing Worker; the URL is resolved against this module, next to hash-worker.js. */
 export const newHashWorker = () => new Worker(new URL("./hash-worker.js", import.meta.url), { type: "module" });
@@ -36,19 +40,97 @@ export class HashWorker {
  * The reader (crc) and SHA-256 (sha) workers for one run of one file; `sha` is null when
  * the portal, not the browser, computes the whole file's SHA-256 (`sha256: false`).
  */
-export function hashWorkers(newWorker = newHashWorker, { sha256 = true } = {}) {
+export function hashWorkers(newWorker = newHashWorker, { sha256 = true, parallel = partWorkers() } = {}) {
   const crc = new HashWorker(newWorker());
+  const more = [];
   try {
-    return { crc, sha: sha256 ? new HashWorker(newWorker()) : null };
+    // Without SHA-256 every part is hashed on its own, so more workers can share them.
+    if (!sha256) for (let i = 1; i < parallel; i++) more.push(new HashWorker(newWorker()));
+    return { crc, sha: sha256 ? new HashWorker(newWorker()) : null, crcs: [crc, ...more] };
   } catch (err) {
     crc.stop();
+    for (const w of more) w.stop();
     throw err;
   }
 }
 
+/** Part-hashing workers for this machine: one core left for the page and the sends, at most 4
+ * (one hashes ~1 GB/s, so 4 outrun any uplink). */
+export function partWorkers(cores = globalThis.navigator?.hardwareConcurrency || 2) {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
 export function stopWorkers(workers) {
-  workers?.crc.stop();
+  for (const w of workers?.crcs || [workers?.crc]) w?.stop();
   workers?.sha?.stop();
+}
+
+/**
+ * The CRC64NVME of each part from `from` on, hashed in `workers` (one part each at a time,
+ * reading it once) and handed to onPart in part order, never more than `ahead` parts ahead
+ * of what is still to be sent (`backlog()`: parts queued or in flight), so the file is read
+ * at the pace it is sent and no faster; `pump()` after a part is sent. The whole file's
+ * CRC64NVME is combined here from the part CRCs; every part kept is a save point.
+ * `done` resolves {crc64nvme, sha256: null}.
+ */
+export class PartHasher {
+  constructor(workers, { file, plan, from, crcState, onPart, onSave, backlog = () => 0, ahead = 12,
+    onCrcDone = () => {}, onError = () => {} }) {
+    Object.assign(this, { workers, file, plan, onPart, onSave, backlog, ahead, onCrcDone, onError });
+    this.whole = from > 1 ? crcFromBase64(crcState) : 0n;
+    this.next = from; // the next part to ask a worker for
+    this.emit = from; // the next part to hand on
+    this.results = new Map();
+    this.idle = [...workers];
+    this.stopped = false;
+    this.done = new Promise((resolve, reject) => Object.assign(this, { resolve, reject }));
+    this.done.catch(() => {});
+  }
+  start() {
+    this.pump();
+    return this.done;
+  }
+  /** Ask for nothing more (the run was paused or stopped; its workers are gone). */
+  stop() {
+    this.stopped = true;
+  }
+  pump() {
+    while (!this.stopped && this.idle.length && this.next <= this.plan.partCount
+      && this.backlog() + (this.next - this.emit) < this.ahead) {
+      this._hash(this.idle.pop(), this.next++);
+    }
+    if (!this.stopped && this.emit > this.plan.partCount) {
+      this.stopped = true;
+      this.onCrcDone();
+      this.resolve({ crc64nvme: crcToBase64(this.whole), sha256: null });
+    }
+  }
+  async _hash(worker, n) {
+    try {
+      const sums = await worker.verify(this.file, this.plan, [n]);
+      this.results.set(n, sums[n]);
+    } catch (err) {
+      if (!this.stopped) {
+        this.stopped = true;
+        this.onError(err);
+        this.reject(err);
+      }
+      return;
+    }
+    this.idle.push(worker);
+    while (!this.stopped && this.results.has(this.emit)) {
+      const number = this.emit++;
+      const checksum = this.results.get(number);
+      this.results.delete(number);
+      if (this.onPart(number, checksum) === false) {
+        this.stopped = true; // a changed file: the sends stop with it
+        return;
+      }
+      this.whole = crc64Combine(this.whole, crcFromBase64(checksum), partRange(this.plan, number).size);
+      this.onSave(number, crcToBase64(this.whole), null);
+    }
+    this.pump();
+  }
 }
 
 /**
@@ -92,7 +174,6 @@ export class SavePoints {
  */
 export function hashPass({ crc, sha }, { file, plan, from, crcState, shaState, onPart, onSave,
   onCrcDone = () => {}, onShaDone = () => {}, onError = () => {} }) {
-  if (!sha) return crcOnlyPass(crc, { file, plan, from, crcState, onPart, onSave, onCrcDone, onError });
   return new Promise((resolve, reject) => {
     const points = new SavePoints(from, onSave);
     const final = {};
@@ -125,25 +206,3 @@ export function hashPass({ crc, sha }, { file, plan, from, crcState, shaState, o
   });
 }
 
-/** The reader alone (no SHA-256 in the browser): every part it passes is a save point. */
-function crcOnlyPass(crc, { file, plan, from, crcState, onPart, onSave, onCrcDone, onError }) {
-  return new Promise((resolve, reject) => {
-    let through = from - 1; // the last part of an unbroken run of kept parts
-    crc.start({ type: "crc", file, plan, from, crcState, port: null }, [],
-      (p) => {
-        const keep = onPart(p.number, p.checksum) !== false;
-        if (keep && p.number === through + 1) {
-          through = p.number;
-          onSave(p.number, p.crcState, null);
-        }
-      },
-      (f) => {
-        onCrcDone();
-        resolve({ crc64nvme: f.crc64nvme, sha256: null });
-      },
-      (err) => {
-        onError(err);
-        reject(err);
-      });
-  });
-}

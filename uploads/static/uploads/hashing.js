@@ -1,6 +1,7 @@
 // Checksums over a File read part by part, once: each part's CRC64NVME (the S3 part header),
 // the whole file's CRC64NVME (combined from the part CRCs, so the bytes are not hashed twice)
-// and, where the project asks the browser for it, its SHA-256, fed in file order. Two Web Workers share the work (hash-worker.js): the
+// and its SHA-256, fed in file order (where the project has the browser compute the SHA-256;
+// otherwise hash-workers.js PartHasher hashes each part on its own, blobCrc64). Two Web Workers share the work (hash-worker.js): the
 // reader computes the CRCs, which gate each part's send, and hands the same bytes to the
 // SHA-256 worker through a MessagePort (transferred, not copied), never more than a window
 // ahead. Reading a File costs about as much CPU as hashing it, so it is read once.
@@ -108,25 +109,13 @@ function ownBuffer(chunk) {
 /**
  * The reader: parts `from`..partCount of `file` by `plan` (`partRange`), read once. Calls
  * onPart({number, checksum, crcState}) after each part, crcState being the whole-file CRC
- * through that part (base64), and posts the bytes to `port` for shaPass (when there is one:
- * without, the bytes are hashed and dropped). Resolves the whole-file CRC64NVME (base64);
- * `crcState` resumes from a saved whole-file CRC.
+ * through that part (base64), and posts the bytes to `port` for shaPass. Resolves the
+ * whole-file CRC64NVME (base64); `crcState` resumes from a saved whole-file CRC.
  */
-export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = null, port = null, onPart,
+export async function crcPass(hw, { file, plan, partRange, from = 1, crcState = null, port, onPart,
   batchBytes = BATCH_BYTES, windowBytes = WINDOW_BYTES }) {
   let whole = from > 1 ? crcFromBase64(crcState) : 0n;
   const part = await newCrc(hw);
-  if (!port) {
-    for (let n = from; n <= plan.partCount; n++) {
-      const r = partRange(plan, n);
-      part.init();
-      for await (const c of blobChunks(file.slice(r.start, r.end))) part.update(c);
-      const checksum = toBase64(part.digest("binary"));
-      whole = crc64Combine(whole, crcFromBase64(checksum), r.size);
-      onPart({ number: n, checksum, crcState: crcToBase64(whole) });
-    }
-    return crcToBase64(whole);
-  }
   let unacked = 0;
   let drained = null;
   port.onmessage = ({ data }) => {

@@ -5,7 +5,7 @@
 import { ApiError } from "./api.js";
 import { ConcurrencyController } from "./concurrency.js";
 import { CredentialSource, CredentialsError } from "./credentials.js";
-import { hashPass, hashWorkers, newHashWorker, stopWorkers } from "./hash-workers.js";
+import { hashPass, hashWorkers, newHashWorker, PartHasher, stopWorkers } from "./hash-workers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { bytesOf, checkPlan, findReceived, findResumable, partRange, planResume } from "./plan.js";
 import { completeWithRetry, ConnectionBudget, Connectivity, DEFAULT_CONCURRENCY, PartPool, sendWithRetry, UploadStopped } from "./queue.js";
@@ -251,6 +251,20 @@ export class FileUpload extends EventTarget {
       return Promise.resolve({ crc64nvme: null, sha256: null });
     }
     const fromSaved = r.hashFrom > 1;
+    if (!workers.sha) {
+      this.hasher = new PartHasher(workers.crcs, {
+        file: this.file, plan: this.plan, from: r.hashFrom, crcState: fromSaved ? saved.crcState : null,
+        onPart: (n, checksum) => this._hashedPart(n, checksum, r.recorded, pool),
+        onSave: (through, crcState) => this._savePoint(through, crcState, null),
+        backlog: () => pool.ready.length + pool.active,
+        onCrcDone: () => {
+          pool.close();
+          this._mark("crcDone");
+        },
+        onError: (err) => pool.fail(err),
+      });
+      return this.hasher.start();
+    }
     return hashPass(workers, {
       file: this.file, plan: this.plan, from: r.hashFrom,
       crcState: fromSaved ? saved.crcState : null,
@@ -308,6 +322,7 @@ export class FileUpload extends EventTarget {
     );
     this.controller?.sent(r.size);
     this.done.add(n);
+    this.hasher?.pump(); // room to read one more part ahead
     this.confirmed += r.size;
     this.heartbeat.partDone(n, checksum);
     this.heartbeat.tick(this.confirmed);
@@ -341,6 +356,8 @@ export class FileUpload extends EventTarget {
     // Stop every other part too: one still waiting for the connection or in a backoff
     // must not go on sending while the row says paused.
     if (!byCustomer) this.abort.abort(err);
+    this.hasher?.stop();
+    this.hasher = null;
     stopWorkers(workers);
     this.inflight.clear();
     await this.writer?.flush();

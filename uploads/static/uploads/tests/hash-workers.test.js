@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HashWorker, hashPass, hashWorkers, SavePoints } from "../hash-workers.js";
+import * as hw from "hash-wasm";
+import { HashWorker, hashPass, hashWorkers, PartHasher, partWorkers, SavePoints } from "../hash-workers.js";
+import { blobCrc64 } from "../hashing.js";
+import { checkPlan, partRange } from "../plan.js";
 
 /** A raw Worker whose replies the test posts itself. */
 function rawWorker() {
@@ -123,25 +126,102 @@ test("a part the uploader refuses (changed file) is never a save point", () => {
   assert.deepEqual(saves, [1]);
 });
 
-test("without SHA-256 in the browser: one worker, every part the reader passes is a save point", async () => {
+test("without SHA-256 in the browser: part workers as the machine's cores allow, no SHA-256 worker", () => {
   const made = [];
-  const workers = hashWorkers(() => (made.push(rawWorker()), made.at(-1)), { sha256: false });
+  const workers = hashWorkers(() => (made.push(rawWorker()), made.at(-1)), { sha256: false, parallel: 3 });
   assert.equal(workers.sha, null);
-  assert.equal(made.length, 1);
+  assert.equal(workers.crcs.length, 3);
+  assert.equal(workers.crcs[0], workers.crc, "the first one also re-hashes sampled parts on resume");
+  assert.deepEqual([partWorkers(1), partWorkers(2), partWorkers(4), partWorkers(16)], [1, 1, 3, 4]);
+  assert.equal(hashWorkers(() => rawWorker(), { sha256: true, parallel: 3 }).crcs.length, 1);
+});
 
-  const pair = manualPair();
+/** HashWorker-shaped part hashers whose answers the test releases, in any order. */
+function partHashers(count, sums) {
+  const asked = [];
+  const workers = Array.from({ length: count }, () => ({
+    verify(file, plan, parts) {
+      return new Promise((resolve, reject) => asked.push({ part: parts[0], answer: () => resolve({ [parts[0]]: sums[parts[0]] }), reject }));
+    },
+  }));
+  const release = (part) => {
+    const i = asked.findIndex((a) => a.part === part);
+    asked.splice(i, 1)[0].answer();
+  };
+  return { workers, asked, release };
+}
+
+const settle = () => new Promise((r) => setTimeout(r));
+
+test("PartHasher: parts hashed in parallel are handed on in order, and the combined CRC is the file's", async () => {
+  const bytes = new Uint8Array(5 * 1000 + 321).map((_, i) => (i * 7919) % 251);
+  const plan = checkPlan({ size: bytes.length, part_size: 1000, part_count: 6 });
+  const sums = {};
+  for (let n = 1; n <= 6; n++) {
+    const r = partRange(plan, n);
+    sums[n] = await blobCrc64(hw, new Blob([bytes.subarray(r.start, r.end)]));
+  }
+  const { workers, asked, release } = partHashers(3, sums);
+  const handed = [];
   const saves = [];
-  const marks = [];
-  const result = hashPass({ crc: pair.crc, sha: null }, { file: "FILE", plan: "PLAN", from: 3, crcState: "crc@2",
-    onPart: (n) => n !== 5, onSave: (...a) => saves.push(a), onCrcDone: () => marks.push("crc") });
-  assert.equal(pair.crc.message.port, null, "no bytes handed on");
-  assert.deepEqual(pair.crc.transfer, []);
-  pair.crc.onPart({ number: 3, checksum: "c3", crcState: "crc@3" });
-  pair.crc.onPart({ number: 4, checksum: "c4", crcState: "crc@4" });
-  pair.crc.onPart({ number: 5, checksum: "c5", crcState: "crc@5" }); // refused: not saved, nor anything after
-  pair.crc.onPart({ number: 6, checksum: "c6", crcState: "crc@6" });
-  pair.crc.onDone({ type: "done", crc64nvme: "CRC" });
-  assert.deepEqual(await result, { crc64nvme: "CRC", sha256: null });
-  assert.deepEqual(saves, [[3, "crc@3", null], [4, "crc@4", null]]);
-  assert.deepEqual(marks, ["crc"]);
+  const hasher = new PartHasher(workers, { file: "FILE", plan, from: 1, crcState: null,
+    onPart: (n, sum) => handed.push([n, sum]), onSave: (n, crc) => saves.push(n) });
+  const done = hasher.start();
+  assert.deepEqual(asked.map((a) => a.part), [1, 2, 3], "one part per worker");
+  release(3);
+  release(2);
+  await settle();
+  assert.deepEqual(handed, [], "part 1 first");
+  release(1);
+  await settle();
+  assert.deepEqual(handed.map(([n]) => n), [1, 2, 3]);
+  for (const n of [4, 5, 6]) {
+    await settle();
+    release(n);
+  }
+  const final = await done;
+  assert.deepEqual(handed, Object.entries(sums).map(([n, s]) => [Number(n), s]));
+  assert.deepEqual(saves, [1, 2, 3, 4, 5, 6], "every part a save point");
+  assert.deepEqual(final, { crc64nvme: await blobCrc64(hw, new Blob([bytes])), sha256: null });
+});
+
+test("PartHasher: reads no more than `ahead` parts beyond what is still to be sent, and resumes on pump", async () => {
+  const plan = checkPlan({ size: 10_000, part_size: 1000, part_count: 10 });
+  const sums = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [i + 1, "AAAAAAAAAAE="]));
+  const { workers, asked, release } = partHashers(4, sums);
+  let backlog = 0;
+  const hasher = new PartHasher(workers, { file: "FILE", plan, from: 3, crcState: "AAAAAAAAAAA=",
+    onPart: () => backlog++, onSave: () => {}, backlog: () => backlog, ahead: 3 });
+  hasher.start();
+  assert.deepEqual(asked.map((a) => a.part), [3, 4, 5], "from the saved state on, three ahead");
+  for (const n of [3, 4, 5]) release(n);
+  await settle();
+  assert.equal(backlog, 3);
+  assert.deepEqual(asked, [], "three handed on and not sent: nothing more is read");
+  backlog--; // a part was sent
+  hasher.pump();
+  assert.deepEqual(asked.map((a) => a.part), [6]);
+});
+
+test("PartHasher: a changed part stops it; a worker's error fails it once", async () => {
+  const plan = checkPlan({ size: 4000, part_size: 1000, part_count: 4 });
+  const sums = { 1: "AAAAAAAAAAE=", 2: "AAAAAAAAAAI=", 3: "AAAAAAAAAAM=", 4: "AAAAAAAAAAQ=" };
+  const one = partHashers(1, sums);
+  const handed = [];
+  new PartHasher(one.workers, { file: "F", plan, from: 1, onPart: (n) => (handed.push(n), n !== 2), onSave: () => {} }).start();
+  for (const n of [1, 2]) {
+    one.release(n);
+    await settle();
+  }
+  assert.deepEqual(handed, [1, 2]);
+  assert.deepEqual(one.asked, [], "nothing read after the changed part");
+
+  const two = partHashers(2, sums);
+  const errors = [];
+  const failed = new PartHasher(two.workers, { file: "F", plan, from: 1, onPart: () => true, onSave: () => {},
+    onError: (e) => errors.push(e.message) }).start();
+  two.asked[0].reject(new Error("NotReadableError"));
+  two.asked[1].reject(new Error("also"));
+  await assert.rejects(failed, { message: "NotReadableError" });
+  assert.deepEqual(errors, ["NotReadableError"]);
 });

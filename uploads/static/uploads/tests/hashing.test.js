@@ -157,18 +157,3 @@ test("states saved from other bytes give different whole-file checksums", async 
   assert.notEqual(spliced.sha, sha256(b));
   assert.notEqual(spliced.crc, await crcOf(b));
 });
-
-test("without a SHA-256 worker the reader gives the same part and whole-file CRCs, reading each byte once", async () => {
-  const bytes = data(3 * 4096 + 1234, 9);
-  const plan = checkPlan({ size: bytes.length, part_size: 4096, part_count: 4 });
-  const withSha = await hashFile(new Blob([bytes]), plan);
-  const blob = new Blob([bytes]);
-  let read = 0;
-  const counting = { size: blob.size, slice: (s, e) => ((read += e - s), blob.slice(s, e)) };
-  const parts = [];
-  const crc = await crcPass(hw, { file: counting, plan, partRange, onPart: (p) => parts.push(p) });
-  assert.equal(crc, withSha.crc);
-  assert.equal(crc, await crcOf(bytes), "the combined CRC is the CRC of the whole file");
-  assert.deepEqual(parts, withSha.parts);
-  assert.equal(read, bytes.length);
-});
