@@ -39,6 +39,10 @@ def test_long_upload(browser, live_server, moto, tenants, tmp_path, settings):
     size = int(MINUTES * 60 * rate) // MIB * MIB
     path = tmp_path / "long.bin"
     expected = make_file(path, size)
+    # As a project has it by default: the SHA-256 left to the portal (BENCH_SHA256_IN_BROWSER=1: not).
+    in_browser = os.environ.get("BENCH_SHA256_IN_BROWSER") == "1"
+    tenants.project_a.sha256_in_browser = in_browser
+    tenants.project_a.save(update_fields=["sha256_in_browser"])
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -90,6 +94,7 @@ def test_long_upload(browser, live_server, moto, tenants, tmp_path, settings):
     out = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "uplink_mbit_s": UPLINK_MBIT,
+        "sha256_in_browser": in_browser,
         "size": size,
         "seconds": round(seconds, 1),
         "status": status,
