@@ -287,8 +287,10 @@ _actions: list[Action] = [
     Action(
         "upload.verified",
         "Verification confirmed a received file: the size S3 stored matches the plan and its "
-        "full-object CRC64NVME the browser's (method metadata), or the streamed SHA-256 matches "
-        "the browser's and the customer's declared one (method deep). Data holds the stored "
+        "full-object CRC64NVME the browser's (method metadata); with method deep the portal also "
+        "read every byte back, and the SHA-256 it computed matches the browser's and the "
+        "customer's declared one where they were given (where the browser left the SHA-256 to "
+        "the portal, it is the one shown). Data holds the stored "
         "size, checksums, version and how long it took; no object bytes are kept.",
         ("uploads.verification",),
         ("method", "reason", "size", "crc64nvme", "sha256", "version_id", "duration_ms"),
