@@ -35,6 +35,8 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ type: "done", sha256 });
     }
   } catch (err) {
-    self.postMessage({ type: "error", message: String(err?.message || err) });
+    // The name says a file that can no longer be read (NotReadableError, NotFoundError, or
+    // Chromium's TypeError from a Blob stream) from a fault of the worker's own.
+    self.postMessage({ type: "error", name: err?.name || "Error", message: String(err?.message || err) });
   }
 };

@@ -10,6 +10,13 @@ import { partRange } from "./plan.js";
 /** A real hashing Worker; the URL is resolved against this module, next to hash-worker.js. */
 export const newHashWorker = () => new Worker(new URL("./hash-worker.js", import.meta.url), { type: "module" });
 
+/** A worker's error as it reported it, its name kept (how a file that vanished is told apart). */
+export function workerError(data) {
+  const err = new Error(data.message);
+  err.name = data.name || "Error";
+  return err;
+}
+
 /** One hashing Worker, one per role per running file. */
 export class HashWorker {
   constructor(worker) {
@@ -17,7 +24,7 @@ export class HashWorker {
   }
   verify(file, plan, parts) {
     return new Promise((resolve, reject) => {
-      this.worker.onmessage = ({ data }) => (data.type === "verified" ? resolve(data.results) : reject(new Error(data.message)));
+      this.worker.onmessage = ({ data }) => (data.type === "verified" ? resolve(data.results) : reject(workerError(data)));
       this.worker.onerror = (e) => reject(new Error(e.message || "hashing worker failed"));
       this.worker.postMessage({ type: "verify", file, plan, parts });
     });
@@ -26,7 +33,7 @@ export class HashWorker {
     this.worker.onmessage = ({ data }) => {
       if (data.type === "part") onPart(data);
       else if (data.type === "done") onDone(data);
-      else if (data.type === "error") onError(new Error(data.message));
+      else if (data.type === "error") onError(workerError(data));
     };
     this.worker.onerror = (e) => onError(new Error(e.message || "hashing worker failed"));
     this.worker.postMessage(message, transfer);

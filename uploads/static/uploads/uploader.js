@@ -38,8 +38,20 @@ export const PERMANENT_REFUSALS = new Set([
   "upload_not_active",
 ]);
 
+export const FILE_UNREADABLE =
+  "This file can no longer be read: it was moved, renamed or deleted, or its drive was disconnected. "
+  + "Put it back and press Resume, or choose it again.";
+
+/** A read of the File that failed because the file itself is gone or unreadable. */
+export function fileUnreadable(err) {
+  return ["NotReadableError", "NotFoundError"].includes(err?.name)
+    || (err?.name === "TypeError" && /network error/i.test(err.message || ""));
+}
+
 /** The row's [status, message] for an error that ended a run; null for one nothing expected. */
 export function stoppedBy(err) {
+  // Nothing is lost: what storage holds stays, and Resume reads the file again.
+  if (fileUnreadable(err)) return ["failed", FILE_UNREADABLE];
   if (err instanceof FileChanged || ["checksum_mismatch", "file_changed"].includes(err?.code)) {
     return ["changed", new FileChanged().message];
   }
@@ -311,6 +323,9 @@ export class FileUpload extends EventTarget {
         this.inflight.set(n, 0);
         const res = await this.s3part.sendPart({ ...signed, body, signal, onProgress: (b) => this.inflight.set(n, b) });
         this.inflight.delete(n);
+        // A send that never got an answer may be the file, not the network: one that was
+        // deleted or whose drive went away. Reading a byte tells (and throws NotFoundError).
+        if (res.status === 0 && !signal.aborted) await body.slice(0, 1).arrayBuffer();
         return res;
       },
       { credentials: this.credentials, connectivity: this.connectivity, policy: this.retryPolicy, signal,

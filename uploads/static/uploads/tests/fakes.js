@@ -8,7 +8,7 @@ import { MemoryStore } from "../store.js";
 
 register("./vendor.js", import.meta.url);
 const { signPart } = await import("../s3part.js");
-export const { FileUpload, FileChanged } = await import("../uploader.js");
+export const { FileUpload, FileChanged, FILE_UNREADABLE, stoppedBy } = await import("../uploader.js");
 export { ApiError };
 
 export const FAST_RETRY = Object.freeze({ ...DEFAULT_RETRY, baseMs: 1, capMs: 2 });

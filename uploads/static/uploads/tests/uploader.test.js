@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ApiError, FAST_RETRY, FileChanged, fakeApi, fakeS3, fakeUpload, fakeWorkers, makeFile, s3Error, serverUpload } from "./fakes.js";
+import { ApiError, FAST_RETRY, FILE_UNREADABLE, FileChanged, fakeApi, fakeS3, fakeUpload, fakeWorkers, makeFile, s3Error, serverUpload,
+  stoppedBy } from "./fakes.js";
 import { MemoryStore } from "../store.js";
+import { workerError } from "../hash-workers.js";
 
 const CHANGED = new FileChanged().message;
 const ran = (w) => w.made.length === 2 && w.made.every((x) => x.terminated);
@@ -297,4 +299,24 @@ test("sha256=false: a saved state without a SHA-256 state is resumed from", asyn
   assert.deepEqual(s3.sent.map((s) => [s.part, s.checksum]), [[3, "saved3"]]);
   assert.equal(api.calls.at(-1)[2].checksum_crc64nvme, "AAAAAAAAAAM=", "the saved whole-file CRC, continued");
   assert.equal(upload.status, "done");
+});
+
+test("a file that can no longer be read ends the run as 'failed' saying so, and nothing sent is lost", async () => {
+  for (const err of [Object.assign(new Error("A requested file could not be found"), { name: "NotFoundError" }),
+    Object.assign(new Error("The requested file could not be read"), { name: "NotReadableError" }),
+    new TypeError("network error")]) {
+    assert.deepEqual(stoppedBy(err), ["failed", FILE_UNREADABLE], err.name);
+  }
+  assert.equal(stoppedBy(new TypeError("x is undefined")), null, "a bug is not a vanished file");
+  assert.equal(workerError({ name: "NotReadableError", message: "gone" }).name, "NotReadableError");
+
+  // The send fails without an answer, and the file behind it can no longer be read.
+  const file = makeFile();
+  const gone = () => Promise.reject(Object.assign(new Error("A requested file could not be found"), { name: "NotFoundError" }));
+  const vanishing = { size: file.size, name: file.name, lastModified: file.lastModified, type: file.type,
+    slice: (a, b) => Object.assign(file.slice(a, b), { slice: () => ({ arrayBuffer: gone }) }) };
+  const { upload, s3 } = fakeUpload({ file: vanishing, s3: fakeS3(() => ({ status: 0 })) });
+  await upload.run();
+  assert.deepEqual([upload.status, upload.message], ["failed", FILE_UNREADABLE]);
+  assert.equal(s3.sent.length, 1, "not retried against a file that is gone");
 });
