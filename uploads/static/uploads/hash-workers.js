@@ -68,7 +68,7 @@ export function partWorkers(cores = globalThis.navigator?.hardwareConcurrency ||
 }
 
 export function stopWorkers(workers) {
-  for (const w of workers?.crcs || [workers?.crc]) w?.stop();
+  for (const w of workers?.crcs || []) w.stop();
   workers?.sha?.stop();
 }
 
@@ -83,7 +83,7 @@ export function stopWorkers(workers) {
 export class PartHasher {
   constructor(workers, { file, plan, from, crcState, onPart, onSave, backlog = () => 0, ahead = 12,
     onCrcDone = () => {}, onError = () => {} }) {
-    Object.assign(this, { workers, file, plan, onPart, onSave, backlog, ahead, onCrcDone, onError });
+    Object.assign(this, { file, plan, onPart, onSave, backlog, ahead, onCrcDone, onError });
     this.whole = from > 1 ? crcFromBase64(crcState) : 0n;
     this.next = from; // the next part to ask a worker for
     this.emit = from; // the next part to hand on
